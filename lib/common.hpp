@@ -1,0 +1,64 @@
+// Conventions of the core: errors are std::system_error carrying an errno
+// value and a message with context; the C layer turns them into codes.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+
+namespace ipc {
+
+// Flag bits; the C header's IPC_* constants have the same values.
+enum Flags : uint32_t {
+    rdonly = 1,
+    unlink_on_close = 2,
+    open_or_create = 4,
+    wronly = 8,
+};
+
+// Throws std::system_error(code) whose what() is "<what>: <strerror(code)>".
+[[noreturn]] void fail(int code, const std::string &what);
+
+// As fail(), with the current errno.
+[[noreturn]] void fail_errno(const std::string &what);
+
+// `text` in double quotes, for messages: "/frames".
+std::string quoted(std::string_view text);
+
+// Checks a POSIX object name: one leading '/', no other '/', 1 to 255 bytes
+// after it, not "." or "..". Throws EINVAL naming the rule that broke.
+void check_name(std::string_view name, size_t max_bytes = 255);
+
+// Checks that only the bits of `allowed` are set in `flags` (EINVAL otherwise).
+void check_flags(uint32_t flags, uint32_t allowed, const char *what);
+
+// Permission bits for a new object: 0 means 0600, owner read/write are
+// always kept, anything beyond 0777 is EINVAL.
+mode_t creation_mode(uint32_t mode);
+
+// A relative timeout turned into a deadline on CLOCK_MONOTONIC.
+// NaN or negative is EINVAL; +inf never expires; 0 polls.
+class Deadline {
+  public:
+    explicit Deadline(double seconds);
+    bool infinite() const { return infinite_; }
+    // The absolute CLOCK_MONOTONIC time of expiry (for *_clockwait calls).
+    const timespec &monotonic() const { return when_; }
+    // The same instant on CLOCK_REALTIME, for calls that only take that
+    // clock; recompute it after each wake-up, the wall clock may jump.
+    timespec realtime() const;
+    // Seconds left, never negative.
+    double remaining() const;
+    bool expired() const { return !infinite_ && remaining() <= 0.0; }
+
+  private:
+    bool infinite_ = false;
+    timespec when_{};
+};
+
+// The current time of CLOCK_MONOTONIC.
+timespec monotonic_now();
+
+} // namespace ipc

@@ -1,0 +1,2 @@
+// The same program as strict.c, compiled as C++.
+#include "strict.c"

@@ -1,0 +1,40 @@
+// Helpers shared by the Catch2 suites: unique object names, child processes,
+// and a check that a suite leaves no object behind.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <sys/types.h>
+
+namespace test {
+
+// "/ipc-test-<pid>-<tag>-<n>": unique per run, recognisable in /dev/shm.
+std::string unique_name(const std::string &tag);
+
+// A System V key not used by anything else on the host right now.
+int32_t unique_key();
+
+// Runs `body` in a forked child, which exits with body's return value (or
+// 99 on an exception); returns the child's wait status.
+int in_child(const std::function<int()> &body);
+
+// Starts `body` in a forked child without waiting; returns its pid.
+pid_t spawn(const std::function<int()> &body);
+
+// Whether `pid` is a child started by spawn() or in_child() in this process.
+bool spawned(pid_t pid);
+
+// Waits for a child; returns its wait status.
+int wait_for(pid_t pid);
+
+// Exit code of a wait status, or -(signal number) when killed.
+int exit_code(int status);
+
+// Runs `body` as user "nobody" in a child (root bypasses permissions).
+int as_nobody(const std::function<int()> &body);
+
+// Polls `ready` for up to `seconds`; returns its last value.
+bool eventually(const std::function<bool()> &ready, double seconds = 5.0);
+
+} // namespace test
