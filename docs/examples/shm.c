@@ -1,5 +1,5 @@
 /* Two processes share memory: the child writes a greeting through its own
- * mapping, the parent reads it. Build: cc shm_hello.c $(pkg-config --cflags --libs ipc) */
+ * mapping, the parent reads it. Build: cc shm.c $(pkg-config --cflags --libs ipc) */
 #define _POSIX_C_SOURCE 200809L
 #include <ipc.h>
 
