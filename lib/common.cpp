@@ -75,6 +75,11 @@ timespec monotonic_now() {
     return now;
 }
 
+int64_t monotonic_ns() {
+    timespec now = monotonic_now();
+    return int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 namespace {
 constexpr long nano = 1'000'000'000L;
 

@@ -61,4 +61,33 @@ class Deadline {
 // The current time of CLOCK_MONOTONIC.
 timespec monotonic_now();
 
+// Nanoseconds of CLOCK_MONOTONIC, for short intervals.
+int64_t monotonic_ns();
+
+// A hint to the CPU that this is a busy-wait loop.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield");
+#endif
+}
+
+// Bounded spinning before a kernel wait: polls `ready` for at most
+// `nanoseconds` and returns true as soon as it holds. With 0 it polls once.
+template <class Ready> bool spin_until(int64_t nanoseconds, Ready &&ready) {
+    if (ready())
+        return true;
+    if (nanoseconds <= 0)
+        return false;
+    const int64_t end = monotonic_ns() + nanoseconds;
+    for (unsigned i = 1;; ++i) {
+        cpu_relax();
+        if (ready())
+            return true;
+        if (i % 64 == 0 && monotonic_ns() >= end) // reading the clock costs more than a poll
+            return false;
+    }
+}
+
 } // namespace ipc

@@ -100,3 +100,17 @@ TEST_CASE("an unlink-on-close handle removes only its own object", "[core][shm]"
     CHECK(code_of([&] { ipc::SharedMemory::open(name, 0); }) == 0);
     ipc::SharedMemory::unlink(name);
 }
+
+TEST_CASE("bounded spinning stops when ready or when time is up", "[core]") {
+    int polls = 0;
+    CHECK(ipc::spin_until(0, [&] { return ++polls == 1; }));
+    polls = 0;
+    CHECK_FALSE(ipc::spin_until(0, [&] { return ++polls > 5; }));
+    CHECK(polls == 1);
+    polls = 0;
+    CHECK(ipc::spin_until(1'000'000'000, [&] { return ++polls == 100; }));
+    CHECK(polls == 100);
+    int64_t start = ipc::monotonic_ns();
+    CHECK_FALSE(ipc::spin_until(1'000'000, [] { return false; }));
+    CHECK(ipc::monotonic_ns() - start >= 1'000'000);
+}
