@@ -9,7 +9,12 @@ import traceback
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
+# tools/dev sets PYTHONPATH and IPC_LIBRARY; these defaults serve a bare
+# `pytest tests/python` in a checkout built in build/.
+if os.path.exists(os.path.join(ROOT, "build", "libipc.so.1")):
+    os.environ.setdefault("IPC_LIBRARY", os.path.join(ROOT, "build", "libipc.so.1"))
+if not any(os.path.exists(os.path.join(p, "ipc", "_capi.py")) for p in sys.path if p):
+    sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
 _counter = itertools.count()
 _children = set()

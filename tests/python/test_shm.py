@@ -296,6 +296,34 @@ def test_views_keep_the_mapping_alive(name):
         assert mappings_of(inode) == 1  # the last view gone, the mapping goes
 
 
+def test_forked_child_dropping_an_inherited_object_keeps_the_name(name, child):
+    shm = ipc.SharedMemory.create(name, 10, unlink_on_close=True)
+
+    def drop():
+        global inherited
+        inherited = None  # the child's copy of the object goes
+        gc.collect()
+
+    def close():
+        shm.close()  # an explicit close removes the name, as in the parent
+
+    global inherited
+    inherited, shm = shm, None
+    assert child(drop) == 0
+    assert ipc.shm_stat(name).size == 10
+    shm, inherited = inherited, None
+    assert child(close) == 0
+    with pytest.raises(FileNotFoundError):
+        ipc.shm_stat(name)
+    shm.close()
+
+
+def test_same_class_makes_the_same_kind_of_object(name):
+    with ipc.SharedMemory.create(name, 10, unlink_on_close=True) as shm:
+        with type(shm)(name) as again:
+            assert type(again) is type(shm) and type(again).__bases__[0] is ipc.SharedMemory
+
+
 def test_unlink_on_close_spares_a_new_object_under_the_name(name):
     shm = ipc.SharedMemory.create(name, 10, unlink_on_close=True)
     ipc.shm_unlink(name)
@@ -392,3 +420,7 @@ def test_guide_example_runs():
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "read from /ipc-example-" in result.stdout and '"hello from process' in result.stdout
+    # The guide shows the example as it is run.
+    guide = open(os.path.join(ROOT, "docs", "python.md")).read()
+    shown = guide.split("`docs/examples/shm.py`):\n\n```python\n", 1)[1].split("```", 1)[0]
+    assert shown in open(os.path.join(ROOT, "docs", "examples", "shm.py")).read()

@@ -122,10 +122,14 @@ def _identity(info):
     return info.size, info.ctime, info.mode, info.uid, info.gid
 
 
-def _unlink_if_ours(pointer, address, keeper):
+def _unlink_if_ours(pointer, address, keeper, creator=None):
     """Removes `address` unless it names another object by now (the name
     may have been removed and reused since we opened it). `keeper` keeps the
-    handle alive until this has run."""
+    handle alive until this has run. Run by a finaliser, `creator` is the
+    process that opened the object: a forked child that merely drops an
+    inherited object leaves the name alone."""
+    if creator is not None and creator != os.getpid():
+        return
     if address.startswith("/"):
         mine, named = ipc_shm_info(), ipc_shm_info()
         if _fstat(pointer, byref(mine)) < 0 or _stat(encode(address), byref(named)) < 0:
@@ -135,6 +139,11 @@ def _unlink_if_ours(pointer, address, keeper):
     rc = _unlink(encode(address))
     if rc != -errno.ENOENT:
         check(rc)
+
+
+def _public(cls):
+    """The class the user named, for an instance of an _exporting class."""
+    return cls.__bases__[0] if issubclass(cls, ctypes.Array) else cls
 
 
 @functools.lru_cache(maxsize=64)
@@ -211,17 +220,20 @@ class SharedMemory(Handle):
             raise
         # ctypes cannot export read-only memory: a read-only object exports
         # only through __buffer__ (Python 3.12+) and .buf.
+        cls = _public(cls)
         self = object.__new__(cls) if readonly else _exporting(cls, size).from_address(_addr(pointer))
         self._memory, self._size, self._address, self._readonly = memory, size, address, readonly
         self._own(pointer, _close, keeper=memory)
         self._unlinker = None
         if unlink_on_close:
-            self._unlinker = weakref.finalize(self, _unlink_if_ours, pointer, address, memory)
+            self._unlinker = weakref.finalize(self, _unlink_if_ours, pointer, address, memory, os.getpid())
         return self
 
     def _closing(self):
-        if self._unlinker is not None:
-            self._unlinker()
+        # An explicit close removes the name, in a forked child too.
+        found = self._unlinker.detach() if self._unlinker is not None else None
+        if found:
+            _unlink_if_ours(*found[2][:3])
 
     @property
     def buf(self):
@@ -254,8 +266,7 @@ class SharedMemory(Handle):
 
     def __reduce__(self):
         # Pickled (e.g. to a multiprocessing child) as the address to reopen.
-        cls = type(self).__bases__[0] if isinstance(self, ctypes.Array) else type(self)
-        return cls.open, (self._address, self._readonly)
+        return _public(type(self)).open, (self._address, self._readonly)
 
     @property
     def size(self):
