@@ -199,6 +199,10 @@ def test_argument_types(name):
         ipc.SharedMemory(42)
     with pytest.raises(ValueError, match="name can only be None if create=True"):
         ipc.SharedMemory()
+    with pytest.raises(TypeError):
+        ipc.SharedMemory(name, create=True, size=1.5)
+    with pytest.raises(TypeError):
+        ipc.SharedMemory(name, create=True, size=1, mode="600")
     with pytest.raises(ValueError, match="size must not be negative"):
         ipc.SharedMemory(name, create=True, size=-1)
     with pytest.raises(OSError) as raised:

@@ -9,6 +9,7 @@ import ctypes
 import dataclasses
 import errno
 import functools
+import operator
 import os
 import secrets
 import weakref
@@ -113,7 +114,7 @@ def key(path, proj):
     """A System V key from an existing file and a project number (1 to 255),
     as ``ftok``; use it as ``f"key:{key}"``."""
     out = c_int32()
-    check(_key(os.fsencode(path), proj, byref(out)))
+    check(_key(os.fsencode(path), operator.index(proj), byref(out)))
     return out.value
 
 
@@ -179,6 +180,7 @@ class SharedMemory(Handle):
         if create or open_or_create:
             if readonly:
                 raise ValueError("a created object is mapped read-write; open it again with readonly=True")
+            size, mode = operator.index(size), operator.index(mode)
             if size < 0:
                 raise ValueError("size must not be negative")
             if name is None:  # as multiprocessing.shared_memory does
@@ -294,7 +296,7 @@ class SharedMemory(Handle):
 
     def chmod(self, mode):
         """Sets the permission bits (at most 0o777); owner read and write are kept."""
-        check(_chmod(self._handle(), mode))
+        check(_chmod(self._handle(), operator.index(mode)))
 
     def unlink(self):
         """Removes the object's name (or System V segment); also allowed
