@@ -131,6 +131,25 @@ def test_pickle_reopens_the_same_memory(name):
         copy.close()
 
 
+def write_marker(shm, offset):
+    """Runs in a multiprocessing child: `shm` arrives pickled as its address."""
+    shm[offset] = 0x5A
+    shm.close()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_multiprocessing_child_gets_the_same_memory(name, method):
+    import multiprocessing
+
+    with ipc.SharedMemory.create(name, 16, unlink_on_close=True) as shm:
+        process = multiprocessing.get_context(method).Process(target=write_marker, args=(shm, 3))
+        process.start()
+        process.join(60)
+        assert process.exitcode == 0
+        assert shm[3] == 0x5A
+        assert ipc.shm_stat(name).size == 16  # the child's close did not remove the name
+
+
 # Read-only
 
 
@@ -300,7 +319,7 @@ def test_views_keep_the_mapping_alive(name):
         assert mappings_of(inode) == 1  # the last view gone, the mapping goes
 
 
-def test_forked_child_dropping_an_inherited_object_keeps_the_name(name, child):
+def test_forked_child_leaves_the_name_to_its_parent(name, child):
     shm = ipc.SharedMemory.create(name, 10, unlink_on_close=True)
 
     def drop():
@@ -308,18 +327,16 @@ def test_forked_child_dropping_an_inherited_object_keeps_the_name(name, child):
         inherited = None  # the child's copy of the object goes
         gc.collect()
 
-    def close():
-        shm.close()  # an explicit close removes the name, as in the parent
-
     global inherited
     inherited, shm = shm, None
     assert child(drop) == 0
     assert ipc.shm_stat(name).size == 10
-    shm, inherited = inherited, None
-    assert child(close) == 0
+    assert child(inherited.close) == 0
+    assert ipc.shm_stat(name).size == 10
+    inherited.close()
+    inherited = None
     with pytest.raises(FileNotFoundError):
         ipc.shm_stat(name)
-    shm.close()
 
 
 def test_same_class_makes_the_same_kind_of_object(name):

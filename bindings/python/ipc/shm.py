@@ -123,13 +123,13 @@ def _identity(info):
     return info.size, info.ctime, info.mode, info.uid, info.gid
 
 
-def _unlink_if_ours(pointer, address, keeper, creator=None):
+def _unlink_if_ours(pointer, address, keeper, creator):
     """Removes `address` unless it names another object by now (the name
     may have been removed and reused since we opened it). `keeper` keeps the
-    handle alive until this has run. Run by a finaliser, `creator` is the
-    process that opened the object: a forked child that merely drops an
-    inherited object leaves the name alone."""
-    if creator is not None and creator != os.getpid():
+    handle alive until this has run. Only the process that opened the object
+    (`creator`) removes it: a forked child closing or dropping an inherited
+    copy leaves the name to its parent."""
+    if creator != os.getpid():
         return
     if address.startswith("/"):
         mine, named = ipc_shm_info(), ipc_shm_info()
@@ -232,10 +232,8 @@ class SharedMemory(Handle):
         return self
 
     def _closing(self):
-        # An explicit close removes the name, in a forked child too.
-        found = self._unlinker.detach() if self._unlinker is not None else None
-        if found:
-            _unlink_if_ours(*found[2][:3])
+        if self._unlinker is not None:
+            self._unlinker()
 
     @property
     def buf(self):
