@@ -91,9 +91,19 @@ void check(int rc, const char *what) {
     }
 }
 
-// libipc semaphores in memory: at offsets 0 and 64 of the page.
-struct Libipc : Channel {
+// Two libipc handles, made by the derived constructors.
+struct LibipcPair : Channel {
     ipc_sem *sem[2] = {};
+    ~LibipcPair() override {
+        ipc_sem_close(sem[0]);
+        ipc_sem_close(sem[1]);
+    }
+    void post(int k) override { ipc_sem_post(sem[k]); }
+    void wait(int k) override { ipc_sem_wait(sem[k]); }
+};
+
+// libipc semaphores in memory: at offsets 0 and 64 of the page.
+struct Libipc : LibipcPair {
     Libipc(char *page, bool creator, int64_t spin) {
         for (int k = 0; k < 2; ++k) {
             void *at = page + 64 * k;
@@ -101,12 +111,6 @@ struct Libipc : Channel {
             check(ipc_sem_set_spin(sem[k], spin), "sem set spin");
         }
     }
-    ~Libipc() override {
-        ipc_sem_close(sem[0]);
-        ipc_sem_close(sem[1]);
-    }
-    void post(int k) override { ipc_sem_post(sem[k]); }
-    void wait(int k) override { ipc_sem_wait(sem[k]); }
 };
 
 // Raw libc: sem_t in the page; optionally the hand-written spin-then-sleep
@@ -176,8 +180,7 @@ struct Names {
     }
 };
 
-struct LibipcNamed : Channel {
-    ipc_sem *sem[2] = {};
+struct LibipcNamed : LibipcPair {
     LibipcNamed(const Names &names, bool creator, int64_t spin) {
         for (int k = 0; k < 2; ++k) {
             const char *name = names.name[k].c_str();
@@ -186,12 +189,6 @@ struct LibipcNamed : Channel {
             check(ipc_sem_set_spin(sem[k], spin), "sem set spin");
         }
     }
-    ~LibipcNamed() override {
-        ipc_sem_close(sem[0]);
-        ipc_sem_close(sem[1]);
-    }
-    void post(int k) override { ipc_sem_post(sem[k]); }
-    void wait(int k) override { ipc_sem_wait(sem[k]); }
 };
 
 struct RawNamed : Channel {
