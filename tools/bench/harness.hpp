@@ -87,11 +87,20 @@ inline int64_t now_ns() {
     return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
-// Pins the calling process (or thread) to the index-th CPU it may run on,
-// modulo their number. False when it cannot, or when there is one CPU only.
-inline bool pin_self(int index) {
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2)
+// Pins process `pid` (0: the caller) to the index-th CPU the caller could run
+// on at its first call, modulo their number. False when it cannot, or when there is one CPU
+// only. Pin a forked peer from the parent, right after the fork: a peer left
+// to pin itself may never run if the parent spins on its CPU (under a
+// real-time policy, say).
+inline bool pin(int index, pid_t pid = 0) {
+    // The CPUs allowed at the first call, before any pinning narrowed them.
+    static const cpu_set_t allowed = [] {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        sched_getaffinity(0, sizeof set, &set);
+        return set;
+    }();
+    if (CPU_COUNT(&allowed) < 2)
         return false;
     int wanted = index % CPU_COUNT(&allowed);
     for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
@@ -99,7 +108,7 @@ inline bool pin_self(int index) {
             cpu_set_t one;
             CPU_ZERO(&one);
             CPU_SET(cpu, &one);
-            return sched_setaffinity(0, sizeof one, &one) == 0;
+            return sched_setaffinity(pid, sizeof one, &one) == 0;
         }
     }
     return false;
@@ -273,7 +282,7 @@ class Harness {
             } else {
                 char ratio_text[32] = "-";
                 if (best)
-                    std::snprintf(ratio_text, sizeof ratio_text, "%.3fx", ratio);
+                    std::snprintf(ratio_text, sizeof ratio_text, "%.3gx", ratio);
                 std::printf("  %-40s %12s %7.0f%% %10s%s\n", row.name.c_str(), duration(row.median).c_str(),
                             spread, ratio_text, row.kind == Kind::reference ? "  (reference)" : "");
             }
@@ -291,7 +300,7 @@ class Harness {
                             json_string(area_).c_str(), json_string(name).c_str(), json_string(t.contender).c_str(),
                             json_string(t.reference).c_str(), ratio, t.max_ratio, met ? "true" : "false");
             else
-                std::printf("  target: %s <= %.2fx %s: %.3fx, %s\n", t.contender.c_str(), t.max_ratio,
+                std::printf("  target: %s <= %.3gx %s: %.3gx, %s\n", t.contender.c_str(), t.max_ratio,
                             t.reference.c_str(), ratio, met ? "met" : "MISSED");
         }
         std::fflush(stdout);

@@ -53,8 +53,6 @@ double ping_pong(int64_t n, const Open &open) {
         std::fflush(nullptr);
         pid_t peer = fork();
         if (peer == 0) {
-            if (pinned)
-                bench::pin_self(1);
             auto theirs = open(page, false);
             for (int64_t i = 0; i < warmup + n; ++i) {
                 theirs->wait(0);
@@ -63,6 +61,8 @@ double ping_pong(int64_t n, const Open &open) {
             theirs.reset();
             _exit(0);
         }
+        if (pinned)
+            bench::pin(1, peer);
         for (int64_t i = 0; i < warmup; ++i) {
             mine->post(0);
             mine->wait(1);
@@ -228,7 +228,7 @@ bench::Contender contender(std::string name, bench::Kind kind, Open open) {
 int main(int argc, char **argv) {
     bench::Harness h("sem", argc, argv);
     using bench::Kind;
-    pinned = h.options().pin && bench::pin_self(0);
+    pinned = h.options().pin && bench::pin(0);
     const std::string where = pinned ? "the two processes pinned to two CPUs" : "processes not pinned";
     const std::string spin = "spin " + std::to_string(spin_ns / 1000) + " us";
 
