@@ -34,6 +34,10 @@
 // area's code skip CPU pinning; see pin_self()), --strict (exit 1 when a
 // target is missed; by default targets are reported, never enforced).
 //
+// On a loaded machine, processes that spin (floors, spin-then-sleep waits)
+// measure the scheduler, not the code: run as root under `chrt -f 10` so other
+// jobs cannot preempt the two pinned processes, and say so with the figures.
+//
 // Benchmarks never run in the test suite. `ninja -C build bench` runs them all.
 #pragma once
 
