@@ -15,7 +15,7 @@ end
 
 function Key(path::AbstractString, proj::Integer)
     key = Ref{Int32}(0)
-    _check(ccall((:ipc_shm_key, library()), Cint, (Cstring, Cint, Ref{Int32}), path, proj, key))
+    _check(ccall((:ipc_shm_key, library()), Cint, (Cstring, Cint, Ref{Int32}), String(path), proj, key))
     return Key(key[])
 end
 
@@ -31,10 +31,11 @@ Base.show(io::IO, key::Key) = print(io, "IPC.Key(", key.value, ")")
 """
     ShmId(id)
     ShmId(shm)
-    ShmId(key)
+    ShmId(key; readonly=false)
 
 The identifier of a System V shared memory segment: from its number, from a
-[`SharedMemory`](@ref) on a segment, or from the key of an existing segment.
+[`SharedMemory`](@ref) on a segment, or from the key of an existing segment
+(`readonly` is accepted for IPC.jl's sake and changes nothing).
 """
 struct ShmId
     value::Cint
@@ -42,7 +43,8 @@ struct ShmId
 end
 
 ShmId(id::ShmId) = id
-ShmId(key::Key) = ShmId(shminfo(key).id)
+# `readonly` is IPC.jl's; finding the identifier needs no access, so it is ignored.
+ShmId(key::Key; readonly::Bool = false) = ShmId(shminfo(key).id)
 
 Base.show(io::IO, id::ShmId) = print(io, "ShmId(", id.value, ")")
 Base.convert(::Type{T}, id::ShmId) where {T<:Integer} = convert(T, id.value)
@@ -224,8 +226,9 @@ The identifier of shared memory: the name of a POSIX object, or the
 name, an [`IPC.Key`](@ref) or a `ShmId`.
 """
 shmid(shm::SharedMemory) = shm.id
+ShmId(shm::SharedMemory{ShmId}) = shm.id
 shmid(id::ShmId) = id
-shmid(key::Key) = ShmId(key)
+shmid(key::Key; readonly::Bool = false) = ShmId(key)
 shmid(name::AbstractString) = String(name)
 
 """

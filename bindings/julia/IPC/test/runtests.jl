@@ -143,6 +143,7 @@ end
     @test shm isa SharedMemory{ShmId}
     @test id isa ShmId
     @test ShmId(id) === id
+    @test ShmId(shm) === id
     @test convert(Cint, id) == id.value
     @test sizeof(id) == 4096
     bytes(shm)[1] = 0x5a
@@ -173,6 +174,7 @@ end
     rm(SharedMemory, key)                   # a leftover of an earlier run, if any
     shm = SharedMemory(key, 128; volatile = false)
     @test ShmId(key) == shmid(shm)
+    @test ShmId(key; readonly = true) == shmid(key) == shmid(key; readonly = true)
     @test shmid(key) == shmid(shm)
     @test shminfo(key).key == key.value
     byid = SharedMemory(ShmId(key); readonly = true)
