@@ -211,6 +211,14 @@ def parse_c_type(text, api, where):
     return desc, name
 
 
+def parse_c_param(text, api, where):
+    """A parameter: a declaration, or an inline function pointer `ret (*name)(args)`."""
+    m = re.fullmatch(r"[^()]*\(\s*\*\s*(\w*)\s*\)\s*\(.*\)\s*", text, re.S)
+    if m:
+        return ("fnptr", "function pointer"), m.group(1) or None
+    return parse_c_type(text, api, where)
+
+
 def split_top(text, sep=","):
     """Splits at separators outside (), {}, []."""
     parts, depth, start = [], 0, 0
@@ -235,6 +243,19 @@ def parse_headers(paths):
             api.handles.add(m.group(2))
         for m in re.finditer(r"typedef\s+[^;{}()]*?\(\s*\*\s*(\w+)\s*\)\s*\([^;]*\)\s*;", text):
             api.fnptrs.add(m.group(1))
+    # Constants before structs, whose array sizes may use them.
+    for path, text in texts:
+        for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", text, re.S):
+            for item in split_top(m.group(1)):
+                if "=" in item:
+                    name, expr = (s.strip() for s in item.split("=", 1))
+                    value = eval_int(expr, api.constants)
+                    if value is not None:
+                        api.constants[name] = value
+        for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+(IPC_\w+)[ \t]+([^\n]+)$", text, re.M):
+            value = eval_int(m.group(2), api.constants)
+            if value is not None:
+                api.constants[m.group(1)] = value
     for path, text in texts:
         for m in re.finditer(r"typedef\s+struct\s*(\w*)\s*\{(.*?)\}\s*(\w+)\s*;", text, re.S):
             sizes = []
@@ -256,24 +277,19 @@ def parse_headers(paths):
                     sizes.append(c_field_size(base + dm.group(1), api) * count)
             api.structs[m.group(3)] = sizes
             api.handles.discard(m.group(3))
-        for m in re.finditer(r"enum\s*\w*\s*\{(.*?)\}", text, re.S):
-            for item in split_top(m.group(1)):
-                if "=" in item:
-                    name, expr = (s.strip() for s in item.split("=", 1))
-                    value = eval_int(expr, api.constants)
-                    if value is not None:
-                        api.constants[name] = value
-        for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+(IPC_\w+)[ \t]+([^\n]+)$", text, re.M):
-            value = eval_int(m.group(2), api.constants)
-            if value is not None:
-                api.constants[m.group(1)] = value
     for path, text in texts:
         text = re.sub(r"^[ \t]*#[^\n]*", "", text, flags=re.M)  # preprocessor lines
-        for m in re.finditer(r"\bIPC_API\s+([^;{]*?)\b(ipc_\w+)\s*\(([^)]*)\)\s*;", text, re.S):
+        for m in re.finditer(r"\bIPC_API\s+([^;{(]*?)\b(ipc_\w+)\s*\(", text):
             where = f"{Path(path).name}:{line_of(text, m.start())}"
+            depth, j = 1, m.end()
+            while j < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[j], 0)
+                j += 1
+            if not re.match(r"\s*;", text[j:]):
+                raise ValueError(f"{where}: cannot read the prototype of {m.group(2)}")
             ret, _ = parse_c_type(m.group(1) + " ", api, where)
-            params = split_top(m.group(3))
-            args = [] if params in ([], ["void"]) else [parse_c_type(p, api, where) for p in params]
+            params = split_top(text[m.end():j - 1])
+            args = [] if params in ([], ["void"]) else [parse_c_param(p, api, where) for p in params]
             api.functions[m.group(2)] = Function(m.group(2), ret, args, where)
     return api
 

@@ -33,6 +33,8 @@ IPC_API int ipc_demo_each(ipc_demo *d, ipc_demo_fn fn, void *user);
 IPC_API void ipc_demo_dims(const int64_t dims[], int n, int32_t *out);
 IPC_API double ipc_demo_wait(ipc_demo *d, double seconds);
 IPC_API const char *ipc_demo_label(void);
+IPC_API int ipc_demo_hook(ipc_demo *d, void (*fn)(int value, void *user),
+                          void *user);
 """
 
 JULIA_CONSTANTS = """
@@ -90,6 +92,7 @@ PROTOTYPES = {
     "ipc_demo_dims": (None, [POINTER(c_int64), c_int, POINTER(c_int32)]),
     "ipc_demo_wait": (c_double, [c_void_p, c_double]),
     "ipc_demo_label": (c_char_p, []),
+    "ipc_demo_hook": (c_int, [c_void_p, DemoFn, c_void_p]),
 }
 
 CONSTANTS = {"IPC_DEMO_A": 1, "IPC_DEMO_C": 18, "IPC_DEMO_MAX": 64}
@@ -158,7 +161,8 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(api.handles, {"ipc_demo"})
         self.assertEqual(api.fnptrs, {"ipc_demo_fn"})
         self.assertNotIn("ipc_demo_fake", api.functions)
-        self.assertEqual(len(api.functions), 9)
+        self.assertEqual(len(api.functions), 10)
+        self.assertEqual(api.functions["ipc_demo_hook"].args[1][0], ("fnptr", "function pointer"))
         self.assertEqual(api.functions["ipc_demo_dims"].args[0][0], ("ptr", ("int", True, 8), True))
         self.assertEqual(api.functions["ipc_demo_label"].ret, ("ptr", ("char",), True))
 
@@ -166,8 +170,8 @@ class CheckTest(unittest.TestCase):
         report, out = self.fixture.run()
         self.assertEqual(report.errors, [], out)
         self.assertIn("julia: 8 bound calls checked, 5 constants checked", out)
-        self.assertIn("julia: not bound (information): ipc_demo_label", out)
-        self.assertIn("python: 9 bound calls checked, 3 constants checked", out)
+        self.assertIn("julia: not bound (information): ipc_demo_hook, ipc_demo_label", out)
+        self.assertIn("python: 10 bound calls checked, 3 constants checked", out)
 
     def test_julia_wrong_argument_kind(self):
         self.fixture.replace(JL, "(Ptr{Ptr{Cvoid}}, Cstring, UInt32)", "(Ptr{Ptr{Cvoid}}, Cstring, Cint)")
