@@ -108,7 +108,8 @@ class Guarded {
         data_ = page_end - size;
     }
     Guarded(const Bytes &bytes, size_t size) : Guarded(size) {
-        std::memcpy(data_, bytes.data(), std::min(size, bytes.size()));
+        if (size_t n = std::min(size, bytes.size()))
+            std::memcpy(data_, bytes.data(), n);
     }
     uint8_t *data() const { return data_; }
     size_t size() const { return size_; }
