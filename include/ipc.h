@@ -11,5 +11,6 @@
 #include "ipc/common.h"
 #include "ipc/shm.h"
 #include "ipc/sem.h"
+#include "ipc/array.h"
 
 #endif /* IPC_H */
