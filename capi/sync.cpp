@@ -28,12 +28,13 @@ constexpr const char *mutex_kind = "ipc_mutex";
 constexpr const char *cond_kind = "ipc_cond";
 constexpr const char *rwlock_kind = "ipc_rwlock";
 
-// The expected outcomes of a wait, as codes with a message for ipc_last_error().
+// The expected outcomes of a wait, as codes with a message for
+// ipc_last_error(); nothing is built on success, the common case.
 int outcome(int rc, const char *function) {
+    if (rc == 0) [[likely]]
+        return 0;
     std::string f = function;
     switch (rc) {
-    case 0:
-        return 0;
     case EOWNERDEAD:
         return record(rc, f + ": the previous owner died holding the mutex; the caller holds it now: repair the "
                               "shared state, then call ipc_mutex_consistent()");

@@ -144,25 +144,29 @@ void *find(const SyncLayout &l, void *addr, size_t avail, const std::string &con
 }
 
 // Turns a pthread result into an outcome a caller expects (0, EOWNERDEAD,
-// EAGAIN for busy, ETIMEDOUT), or throws with a message saying what went wrong.
-int settle(int rc, const std::string &what) {
+// EAGAIN for busy, ETIMEDOUT), or throws with a message saying what went
+// wrong. Inline and string-free on success: it is on every lock's path.
+[[noreturn]] void settle_failure(int rc, const char *what) {
+    std::string context = what;
     switch (rc) {
-    case 0:
-    case EOWNERDEAD:
-    case ETIMEDOUT:
-        return rc;
-    case EBUSY:
-        return EAGAIN;
     case ENOTRECOVERABLE:
-        fail(rc, what + ": the mutex is unusable: an owner died holding it and it was unlocked without "
-                        "being marked consistent");
+        fail(rc, context + ": the mutex is unusable: an owner died holding it and it was unlocked without "
+                           "being marked consistent");
     case EDEADLK:
-        fail(rc, what + ": the calling thread already holds the lock");
+        fail(rc, context + ": the calling thread already holds the lock");
     case EPERM:
-        fail(rc, what + ": the calling thread does not hold the lock");
+        fail(rc, context + ": the calling thread does not hold the lock");
     default:
-        fail(rc, what);
+        fail(rc, context);
     }
+}
+
+inline int settle(int rc, const char *what) {
+    if (rc == 0 || rc == EOWNERDEAD || rc == ETIMEDOUT) [[likely]]
+        return rc;
+    if (rc == EBUSY)
+        return EAGAIN;
+    settle_failure(rc, what);
 }
 
 } // namespace

@@ -38,7 +38,9 @@
  *
  * Thread safety: every function may be called from several threads at once
  * on the same handle, except ..._close(), which must not race with them.
- * Handles are per process: a child made by `fork` opens or attaches its own.
+ * A child made by `fork` may use the handles it inherits: the memory stays
+ * shared. Its copy of a handle made with ::IPC_UNLINK_ON_CLOSE removes the
+ * name when that copy is closed, as the original would.
  */
 #ifndef IPC_SYNC_H
 #define IPC_SYNC_H
