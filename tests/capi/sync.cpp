@@ -128,6 +128,13 @@ TEST_CASE("lock sizes cover header and object; init needs exactly that room", "[
     REQUIRE(ipc_mutex_init(&m, arena.at(mutex_at), ipc_mutex_size(), 0) == 0);
     REQUIRE(ipc_cond_init(&c, arena.at(cond_at), ipc_cond_size(), 0) == 0);
     REQUIRE(ipc_rwlock_init(&rw, arena.at(rwlock_at), ipc_rwlock_size(), 0) == 0);
+    // An infinite timeout waits like the blocking form (here not at all).
+    CHECK(ipc_mutex_timedlock(m, INFINITY) == 0);
+    CHECK(ipc_mutex_unlock(m) == 0);
+    CHECK(ipc_rwlock_timedwrlock(rw, INFINITY) == 0);
+    CHECK(ipc_rwlock_unlock(rw) == 0);
+    CHECK(ipc_rwlock_timedrdlock(rw, INFINITY) == 0);
+    CHECK(ipc_rwlock_unlock(rw) == 0);
     CHECK(ipc_mutex_close(m) == 0);
     CHECK(ipc_cond_close(c) == 0);
     CHECK(ipc_rwlock_close(rw) == 0);
@@ -349,6 +356,11 @@ TEST_CASE("a named lock gets the mode asked for and its name lasts until unlinke
         if (ipc_rwlock_open(&theirs, name.c_str()) != 0 || ipc_rwlock_wrlock(theirs) != 0)
             return 1;
         return ipc_rwlock_unlock(theirs) == 0 && ipc_rwlock_close(theirs) == 0 ? 0 : 2;
+    });
+    CHECK(test::exit_code(status) == 0);
+    status = test::as_nobody([&] {
+        ipc_rwlock *theirs = nullptr;
+        return ipc_rwlock_open(&theirs, name.c_str()) == -EACCES ? 0 : 1;
     });
     CHECK(test::exit_code(status) == 0);
     CHECK(ipc_rwlock_unlink(name.c_str()) == 0);
