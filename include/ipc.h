@@ -12,5 +12,6 @@
 #include "ipc/shm.h"
 #include "ipc/sem.h"
 #include "ipc/array.h"
+#include "ipc/sync.h"
 
 #endif /* IPC_H */

@@ -96,3 +96,27 @@ bool eventually(const std::function<bool()> &ready, double seconds) {
 }
 
 } // namespace test
+
+#include <system_error>
+
+namespace test {
+
+int error_of(const std::function<void()> &body) {
+    try {
+        body();
+    } catch (const std::system_error &e) {
+        return e.code().value();
+    }
+    return 0;
+}
+
+std::string message_of(const std::function<void()> &body) {
+    try {
+        body();
+    } catch (const std::system_error &e) {
+        return e.what();
+    }
+    return "";
+}
+
+} // namespace test
