@@ -604,3 +604,19 @@ TEST_CASE("names and numbers round-trip for every signal", "[sig]") {
     CHECK(ipc_sig_rtmin() >= 32);
     CHECK(ipc_sig_rtmax() >= ipc_sig_rtmin() + 8); // POSIX asks for at least 8
 }
+
+TEST_CASE("SIGCHLD from a real child carries its pid and exit status", "[sig][process]") {
+    Blocked blocked{SIGCHLD};
+    pid_t child = test::spawn([] { return 7; });
+    ipc_siginfo info{};
+    // Children of earlier tests were reaped already; wait for this one's.
+    int signo = 0;
+    do
+        signo = ipc_sig_timedwait(blocked.signals.h, 10.0, &info);
+    while (signo == SIGCHLD && info.pid != child);
+    REQUIRE(signo == SIGCHLD);
+    CHECK(info.pid == child);
+    CHECK(info.code == CLD_EXITED);
+    CHECK(info.status == 7);
+    CHECK(test::exit_code(test::wait_for(child)) == 7);
+}
