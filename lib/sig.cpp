@@ -478,13 +478,13 @@ void raise_here(int signo) {
 
 int wait(const Set &set, Info *info) {
     sigset_t s = set.native();
-    siginfo_t si{};
+    siginfo_t si; // filled by the kernel
     return waited(sigwaitinfo(&s, &si), si, info, "sigwaitinfo");
 }
 
 int try_wait(const Set &set, Info *info) {
     sigset_t s = set.native();
-    siginfo_t si{};
+    siginfo_t si; // filled by the kernel
     timespec zero{};
     int signo = sigtimedwait(&s, &si, &zero);
     if (signo < 0 && errno == EAGAIN)
@@ -497,7 +497,7 @@ int timed_wait(const Set &set, double seconds, Info *info) {
     if (deadline.infinite())
         return wait(set, info);
     sigset_t s = set.native();
-    siginfo_t si{};
+    siginfo_t si; // filled by the kernel
     // sigtimedwait measures its relative timeout on the monotonic clock.
     timespec left = to_timespec(deadline.remaining());
     int signo = sigtimedwait(&s, &si, &left);

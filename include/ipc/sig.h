@@ -201,7 +201,7 @@ IPC_API int ipc_sigset_next(const ipc_sigset *set, int after);
  *
  * `SIGKILL` and `SIGSTOP` cannot be blocked and are silently left out.
  * @param how       ::IPC_SIG_BLOCK, ::IPC_SIG_UNBLOCK or ::IPC_SIG_SETMASK;
- *                  ignored when `set` is NULL.
+ *                  checked even when `set` is NULL.
  * @param set       The signals to block, unblock or make the mask; NULL to
  *                  only read the mask.
  * @param[out] old  Receives the mask as it was before; may be NULL. It may

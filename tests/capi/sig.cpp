@@ -15,6 +15,7 @@
 #include <initializer_list>
 #include <poll.h>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -192,8 +193,20 @@ TEST_CASE("the mask blocks, unblocks, reads, and rejects a bad how", "[sig]") {
         CHECK(ipc_sig_mask(how, usr1.h, now.h) == -EINVAL);
         CHECK(mentions("how"));
     }
+    CHECK(ipc_sig_mask(99, nullptr, now.h) == -EINVAL);
     REQUIRE(ipc_sig_mask(IPC_SIG_BLOCK, nullptr, now.h) == 0);
     CHECK_FALSE(now.has(SIGUSR1)); // the failed calls changed nothing
+
+    // The mask is the calling thread's.
+    bool blocked_there = false;
+    std::thread([&] {
+        Set there;
+        blocked_there = ipc_sig_mask(IPC_SIG_BLOCK, usr1.h, nullptr) == 0 &&
+                        ipc_sig_mask(IPC_SIG_BLOCK, nullptr, there.h) == 0 && there.has(SIGUSR1);
+    }).join();
+    CHECK(blocked_there);
+    REQUIRE(ipc_sig_mask(IPC_SIG_BLOCK, nullptr, now.h) == 0);
+    CHECK_FALSE(now.has(SIGUSR1));
 }
 
 TEST_CASE("a masked signal stays pending until unmasked, then runs its handler", "[sig][process]") {
