@@ -13,5 +13,6 @@
 #include "ipc/sem.h"
 #include "ipc/array.h"
 #include "ipc/sync.h"
+#include "ipc/sig.h"
 
 #endif /* IPC_H */
