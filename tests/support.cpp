@@ -11,6 +11,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -95,11 +96,6 @@ bool eventually(const std::function<bool()> &ready, double seconds) {
     return true;
 }
 
-} // namespace test
-
-#include <system_error>
-
-namespace test {
 
 int error_of(const std::function<void()> &body) {
     try {
