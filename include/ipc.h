@@ -12,5 +12,7 @@
 #include "ipc/shm.h"
 #include "ipc/sem.h"
 #include "ipc/array.h"
+#include "ipc/sync.h"
+#include "ipc/sig.h"
 
 #endif /* IPC_H */
