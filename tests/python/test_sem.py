@@ -385,13 +385,23 @@ def test_no_handle_leak_over_many_cycles(name):
 # Signals during waits
 
 
-def _signal_later(pid, signum, times, then_post=None):
+def _sleeping(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] == "S"
+
+
+def _signal_later(pid, signum, times, then_post=None, when_blocked=False):
     """Forks a process that sends `signum` to `pid` `times` times, 50 ms
-    apart, then posts `then_post` (a semaphore name) if given."""
+    apart, then posts `then_post` (a semaphore name) if given. With
+    when_blocked, it first waits (up to 10 s) for `pid` to sleep, so that an
+    exception raised by the handler comes out of the wait under test."""
     child = os.fork()
     if child == 0:
         code = 0
         try:
+            deadline = time.monotonic() + 10
+            while when_blocked and not _sleeping(pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
             for _ in range(times):
                 time.sleep(0.05)
                 os.kill(pid, signum)
@@ -451,7 +461,7 @@ def test_exception_of_a_handler_propagates(name):
     sem = ipc.Semaphore.create(name, unlink_on_close=True)
     previous = signal.signal(signal.SIGUSR1, raising)
     try:
-        child = _signal_later(os.getpid(), signal.SIGUSR1, 1)
+        child = _signal_later(os.getpid(), signal.SIGUSR1, 1, when_blocked=True)
         with pytest.raises(Raised):
             sem.acquire(timeout=30)
         assert _reap(child) == 0
@@ -460,7 +470,7 @@ def test_exception_of_a_handler_propagates(name):
     assert sem.value == 0  # nothing was taken
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        child = _signal_later(os.getpid(), signal.SIGINT, 1)
+        child = _signal_later(os.getpid(), signal.SIGINT, 1, when_blocked=True)
         with pytest.raises(KeyboardInterrupt):
             sem.wait()  # Ctrl-C
         assert _reap(child) == 0
