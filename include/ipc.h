@@ -10,5 +10,6 @@
 
 #include "ipc/common.h"
 #include "ipc/shm.h"
+#include "ipc/mq.h"
 
 #endif /* IPC_H */

@@ -10,6 +10,7 @@
 #include <set>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -93,6 +94,18 @@ bool eventually(const std::function<bool()> &ready, double seconds) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return true;
+}
+
+} // namespace test
+
+namespace test {
+
+int under_umask(mode_t mask, const std::function<int()> &body) {
+    return in_child([&] {
+        umask(mask);
+        int rc = body();
+        return umask(0) == mask ? rc : 20;
+    });
 }
 
 } // namespace test

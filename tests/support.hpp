@@ -38,3 +38,11 @@ int as_nobody(const std::function<int()> &body);
 bool eventually(const std::function<bool()> &ready, double seconds = 5.0);
 
 } // namespace test
+
+namespace test {
+
+// Runs `body` in a child whose umask is `mask`; returns its wait status. The
+// child exits with 20 instead if `body` left the umask changed.
+int under_umask(mode_t mask, const std::function<int()> &body);
+
+} // namespace test
