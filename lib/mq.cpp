@@ -79,6 +79,10 @@ template <class Call> auto until(const Deadline &deadline, Call call) {
 // toggling O_NONBLOCK it does not disturb other threads using the handle.
 constexpr timespec past{0, 0};
 
+// The message for the kernel: glibc declares it non-null even for an empty
+// message, which the C API accepts as NULL.
+const char *bytes(const void *msg) { return msg ? static_cast<const char *>(msg) : ""; }
+
 } // namespace
 
 MqLimits MqLimits::read() {
@@ -259,13 +263,13 @@ void MessageQueue::check_receive(const void *buf, size_t cap) const {
 
 void MessageQueue::send(const void *msg, size_t len, uint32_t priority) {
     check_send(msg, len, priority);
-    if (mq_send(mqd_, static_cast<const char *>(msg), len, priority) < 0)
+    if (mq_send(mqd_, bytes(msg), len, priority) < 0)
         fail_call(errno, "mq send");
 }
 
 void MessageQueue::trysend(const void *msg, size_t len, uint32_t priority) {
     check_send(msg, len, priority);
-    if (mq_timedsend(mqd_, static_cast<const char *>(msg), len, priority, &past) < 0)
+    if (mq_timedsend(mqd_, bytes(msg), len, priority, &past) < 0)
         fail_call(errno == ETIMEDOUT ? EAGAIN : errno, "mq trysend");
 }
 
@@ -275,7 +279,7 @@ void MessageQueue::timedsend(const void *msg, size_t len, uint32_t priority, dou
         return send(msg, len, priority);
     check_send(msg, len, priority);
     int rc = until(deadline, [&](const timespec &when) {
-        return mq_timedsend(mqd_, static_cast<const char *>(msg), len, priority, &when);
+        return mq_timedsend(mqd_, bytes(msg), len, priority, &when);
     });
     if (rc < 0)
         fail_call(errno, "mq timedsend");
