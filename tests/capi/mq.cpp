@@ -440,6 +440,25 @@ TEST_CASE("defaults, open-or-create, directions and unlink-on-close", "[mq]") {
     REQUIRE(ipc_mq_unlink(name.c_str()) == 0);
 }
 
+TEST_CASE("processes racing to open-or-create share one queue", "[mq][process]") {
+    std::string name = test::unique_name("race");
+    std::vector<pid_t> racers;
+    for (int k = 0; k < 4; ++k)
+        racers.push_back(test::spawn([&] {
+            ipc_mq *q = nullptr;
+            if (ipc_mq_create(&q, name.c_str(), 4, 8, 0600, IPC_OPEN_OR_CREATE) != 0)
+                return 1;
+            int rc = ipc_mq_send(q, "here", 4, 0);
+            return ipc_mq_close(q) | (rc ? 2 : 0);
+        }));
+    for (pid_t pid : racers)
+        CHECK(test::exit_code(test::wait_for(pid)) == 0);
+    ipc_mq *q = nullptr;
+    REQUIRE(ipc_mq_open(&q, name.c_str(), IPC_UNLINK_ON_CLOSE) == 0);
+    CHECK(ipc_mq_count(q) == 4);
+    ipc_mq_close(q);
+}
+
 TEST_CASE("sizes beyond the system limits are EINVAL naming the limit", "[mq][errors]") {
     std::string name = test::unique_name("limits");
     ipc_mq *q = nullptr;
