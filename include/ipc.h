@@ -10,6 +10,7 @@
 
 #include "ipc/common.h"
 #include "ipc/shm.h"
+#include "ipc/sem.h"
 #include "ipc/mq.h"
 
 #endif /* IPC_H */

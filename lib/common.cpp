@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 #include <system_error>
+#include <sys/xattr.h>
+#include <unistd.h>
 
 namespace ipc {
 
@@ -67,6 +69,11 @@ mode_t creation_mode(uint32_t mode) {
         fail(EINVAL, buf);
     }
     return static_cast<mode_t>(mode == 0 ? 0600 : (mode | 0600));
+}
+
+void record_creator(int fd) noexcept {
+    std::string pid = std::to_string(getpid());
+    fsetxattr(fd, "user.ipc.creator", pid.data(), pid.size(), 0);
 }
 
 timespec monotonic_now() {

@@ -58,6 +58,11 @@ class Deadline {
     timespec when_{};
 };
 
+// Notes the creating process on a new object's file (the "user.ipc.creator"
+// extended attribute), so `ipc ls` can tell when a creator died mid-way.
+// Best effort: file systems without user attributes are silently skipped.
+void record_creator(int fd) noexcept;
+
 // The current time of CLOCK_MONOTONIC.
 timespec monotonic_now();
 

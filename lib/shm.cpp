@@ -244,6 +244,7 @@ SharedMemory SharedMemory::create(std::string_view address, size_t size, uint32_
             fd = shm_open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, perms);
         if (fd >= 0) {
             shm.fd_ = fd;
+            record_creator(fd);
             if (fchmod(fd, perms) < 0 || ftruncate(fd, static_cast<off_t>(size)) < 0) {
                 int err = errno;
                 if (!anonymous)

@@ -1,0 +1,240 @@
+#include "objects.hpp"
+
+#include <ipc.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <mqueue.h>
+#include <pwd.h>
+#include <semaphore.h>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+namespace ipc_tool {
+
+namespace {
+
+constexpr const char *shm_dir = "/dev/shm";
+constexpr const char *mq_dir = "/dev/mqueue";
+constexpr long mqueue_magic = 0x19800202;
+
+bool alive(int pid) { return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM); }
+
+std::vector<int> processes() {
+    std::vector<int> pids;
+    if (DIR *proc = opendir("/proc")) {
+        while (dirent *entry = readdir(proc)) {
+            char *end = nullptr;
+            long pid = std::strtol(entry->d_name, &end, 10);
+            if (*end == '\0' && pid > 0)
+                pids.push_back(static_cast<int>(pid));
+        }
+        closedir(proc);
+    }
+    return pids;
+}
+
+// Which processes map or hold open each path, from /proc/<pid>/maps and /fd.
+std::map<std::string, std::set<int>> users() {
+    std::map<std::string, std::set<int>> by_path;
+    for (int pid : processes()) {
+        std::string base = "/proc/" + std::to_string(pid);
+        std::ifstream maps(base + "/maps");
+        std::string line;
+        while (std::getline(maps, line)) {
+            auto slash = line.find('/');
+            if (slash == std::string::npos)
+                continue;
+            std::string path = line.substr(slash);
+            if (path.size() > 10 && path.ends_with(" (deleted)"))
+                continue;
+            by_path[path].insert(pid);
+        }
+        if (DIR *fds = opendir((base + "/fd").c_str())) {
+            while (dirent *entry = readdir(fds)) {
+                char target[4096];
+                std::string link = base + "/fd/" + entry->d_name;
+                ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
+                if (n > 0)
+                    by_path[std::string(target, static_cast<size_t>(n))].insert(pid);
+            }
+            closedir(fds);
+        }
+    }
+    return by_path;
+}
+
+std::optional<int> recorded_creator(const std::string &path) {
+    char value[32] = {};
+    ssize_t n = getxattr(path.c_str(), "user.ipc.creator", value, sizeof value - 1);
+    if (n <= 0)
+        return std::nullopt;
+    return std::atoi(value);
+}
+
+void judge(Object &object) {
+    if (object.creator)
+        object.creator_alive = alive(*object.creator);
+    object.stale = object.creator_alive == false && object.attached.value_or(1) == 0;
+}
+
+void posix_objects(Listing &out, const std::map<std::string, std::set<int>> &in_use) {
+    DIR *dir = opendir(shm_dir);
+    if (!dir) {
+        out.notes.push_back(std::string("POSIX shared memory: cannot read ") + shm_dir + ": " + std::strerror(errno));
+        return;
+    }
+    while (dirent *entry = readdir(dir)) {
+        std::string name = entry->d_name;
+        std::string path = std::string(shm_dir) + "/" + name;
+        struct stat st {};
+        if (name == "." || name == ".." || stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        Object object;
+        bool semaphore = name.starts_with("sem.");
+        object.kind = semaphore ? "sem" : "shm";
+        object.address = "/" + (semaphore ? name.substr(4) : name);
+        object.size = static_cast<uint64_t>(st.st_size);
+        object.mode = st.st_mode & 0777;
+        object.uid = st.st_uid;
+        object.changed = st.st_ctime;
+        auto users_of = in_use.find(path);
+        object.attached = users_of == in_use.end() ? 0 : static_cast<int64_t>(users_of->second.size());
+        object.creator = recorded_creator(path);
+        judge(object);
+        out.objects.push_back(object);
+    }
+    closedir(dir);
+}
+
+void sysv_objects(Listing &out) {
+    std::ifstream table("/proc/sysvipc/shm");
+    if (!table) {
+        out.notes.push_back("System V shared memory: cannot read /proc/sysvipc/shm");
+        return;
+    }
+    std::string line;
+    std::getline(table, line); // column names
+    while (std::getline(table, line)) {
+        std::istringstream fields(line);
+        std::string perms; // octal
+        long long key, id, size, cpid, lpid, nattch, uid, gid, cuid, cgid, atime, dtime, ctime;
+        if (!(fields >> key >> id >> perms >> size >> cpid >> lpid >> nattch >> uid >> gid >> cuid >> cgid >>
+              atime >> dtime >> ctime))
+            continue;
+        Object object;
+        object.kind = "sysv";
+        object.address = "shmid:" + std::to_string(id);
+        object.key = static_cast<int32_t>(key);
+        object.size = static_cast<uint64_t>(size);
+        object.mode = static_cast<uint32_t>(std::stoul(perms, nullptr, 8)) & 0777;
+        object.uid = static_cast<uint32_t>(uid);
+        object.attached = nattch;
+        object.creator = static_cast<int>(cpid);
+        object.changed = ctime;
+        judge(object);
+        out.objects.push_back(object);
+    }
+}
+
+void queue_objects(Listing &out, const std::map<std::string, std::set<int>> &in_use) {
+    struct statfs fs {};
+    if (statfs(mq_dir, &fs) != 0 || fs.f_type != mqueue_magic) {
+        out.notes.push_back(std::string("POSIX message queues: ") + mq_dir +
+                            " is not mounted, so they cannot be listed (as root: mount -t mqueue none " + mq_dir + ")");
+        return;
+    }
+    DIR *dir = opendir(mq_dir);
+    if (!dir)
+        return;
+    while (dirent *entry = readdir(dir)) {
+        std::string name = entry->d_name;
+        std::string path = std::string(mq_dir) + "/" + name;
+        struct stat st {};
+        if (name == "." || name == ".." || stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        Object object;
+        object.kind = "mq";
+        object.address = "/" + name;
+        object.mode = st.st_mode & 0777;
+        object.uid = st.st_uid;
+        object.changed = st.st_ctime;
+        std::ifstream status(path); // "QSIZE:129 NOTIFY:0 SIGNO:0 NOTIFY_PID:0"
+        std::string word;
+        if (status >> word && word.starts_with("QSIZE:"))
+            object.size = std::stoull(word.substr(6));
+        auto users_of = in_use.find(object.address); // a queue descriptor reads as "/name"
+        object.attached = users_of == in_use.end() ? 0 : static_cast<int64_t>(users_of->second.size());
+        judge(object);
+        out.objects.push_back(object);
+    }
+    closedir(dir);
+}
+
+} // namespace
+
+Listing list_objects() {
+    Listing out;
+    auto in_use = users();
+    posix_objects(out, in_use);
+    sysv_objects(out);
+    queue_objects(out, in_use);
+    return out;
+}
+
+std::vector<Object> find_objects(const std::string &address, const std::string &kind) {
+    std::vector<Object> found;
+    bool by_key = address.starts_with("key:");
+    ipc_shm_info info{};
+    if (by_key && ipc_shm_stat(address.c_str(), &info) < 0)
+        return found;
+    for (const Object &object : list_objects().objects) {
+        bool same = by_key ? object.kind == "sysv" && object.key == info.key : object.address == address;
+        if (same && (kind.empty() || object.kind == kind))
+            found.push_back(object);
+    }
+    return found;
+}
+
+int remove_object(const Object &object, std::string &why) {
+    if (object.attached.value_or(0) > 0) {
+        why = object.address + " (" + object.kind + ") is still attached by " + std::to_string(*object.attached) +
+              " process(es); not removed";
+        return -EBUSY;
+    }
+    int rc = 0;
+    if (object.kind == "shm" || object.kind == "sysv") {
+        rc = ipc_shm_unlink(object.address.c_str());
+        if (rc < 0)
+            why = ipc_last_error();
+        return rc;
+    }
+    rc = object.kind == "sem" ? sem_unlink(object.address.c_str()) : mq_unlink(object.address.c_str());
+    if (rc < 0) {
+        rc = -errno;
+        why = object.kind + " unlink \"" + object.address + "\": " + std::strerror(errno);
+    }
+    return rc;
+}
+
+std::string user_name(uint32_t uid) {
+    passwd *pw = getpwuid(uid);
+    return pw ? pw->pw_name : std::to_string(uid);
+}
+
+std::string mode_string(uint32_t mode) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0%03o", mode & 0777);
+    return buf;
+}
+
+} // namespace ipc_tool
