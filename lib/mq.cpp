@@ -104,7 +104,7 @@ MessageQueue &MessageQueue::operator=(MessageQueue &&other) noexcept {
         readable_ = other.readable_;
         writable_ = other.writable_;
         created_ = other.created_;
-        unlink_on_close_ = std::exchange(other.unlink_on_close_, false);
+        unlink_on_close_ = std::exchange(other.unlink_on_close_, UnlinkOnClose());
     }
     return *this;
 }
@@ -131,7 +131,7 @@ void MessageQueue::release() noexcept {
     }
     mq_close(mqd_);
     mqd_ = mqd_t(-1);
-    unlink_on_close_ = false;
+    unlink_on_close_ = UnlinkOnClose();
 }
 
 void MessageQueue::load_attributes(const std::string &context) {
@@ -170,7 +170,7 @@ MessageQueue MessageQueue::create(std::string_view name, int64_t capacity, int64
                 mq_unlink(q.name_.c_str());
                 fail(err, context);
             }
-            q.unlink_on_close_ = flags & unlink_on_close;
+            q.unlink_on_close_ = UnlinkOnClose(flags & unlink_on_close);
             q.load_attributes(context);
             return q;
         }
@@ -206,7 +206,7 @@ MessageQueue MessageQueue::open(std::string_view name, uint32_t flags) {
     q.mqd_ = mq_open(q.name_.c_str(), q.readable_ && q.writable_ ? O_RDWR : q.readable_ ? O_RDONLY : O_WRONLY);
     if (q.mqd_ == mqd_t(-1))
         fail_errno(context);
-    q.unlink_on_close_ = flags & unlink_on_close;
+    q.unlink_on_close_ = UnlinkOnClose(flags & unlink_on_close);
     q.load_attributes(context);
     return q;
 }

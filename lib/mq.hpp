@@ -3,6 +3,8 @@
 // call with a clear message.
 #pragma once
 
+#include "common.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <mqueue.h>
@@ -64,7 +66,7 @@ class MessageQueue {
     int64_t capacity_ = 0, msgsize_ = 0; // fixed for the queue's lifetime
     bool readable_ = false, writable_ = false;
     bool created_ = false;
-    bool unlink_on_close_ = false;
+    UnlinkOnClose unlink_on_close_;
 };
 
 } // namespace ipc
