@@ -81,6 +81,24 @@ std::optional<int> recorded_creator(const std::string &path) {
     return std::atoi(value);
 }
 
+const char *type_name(int eltype) {
+    static const char *names[] = {"?",      "Int8",    "UInt8",   "Int16",   "UInt16",     "Int32",     "UInt32",
+                                  "Int64",  "UInt64",  "Float32", "Float64", "ComplexF32", "ComplexF64"};
+    return eltype >= 1 && eltype <= 12 ? names[eltype] : names[0];
+}
+
+// "Float32 512x512" when the object holds a valid shared array header.
+std::string array_of(const std::string &address) {
+    ipc_array *array = nullptr;
+    if (ipc_array_open(&array, address.c_str(), IPC_RDONLY) < 0)
+        return "";
+    std::string text = std::string(type_name(ipc_array_eltype(array))) + " ";
+    for (int k = 0; k < ipc_array_ndims(array); ++k)
+        text += (k ? "x" : "") + std::to_string(ipc_array_dim(array, k));
+    ipc_array_close(array);
+    return text;
+}
+
 void judge(Object &object) {
     if (object.creator)
         object.creator_alive = alive(*object.creator);
@@ -188,6 +206,9 @@ Listing list_objects() {
     posix_objects(out, in_use);
     sysv_objects(out);
     queue_objects(out, in_use);
+    for (Object &object : out.objects)
+        if (object.kind == "shm" || object.kind == "sysv")
+            object.array = array_of(object.address);
     return out;
 }
 
