@@ -11,6 +11,12 @@ from ._capi import ipc_page_size as _page_size
 from ._capi import path as library_path
 from ._errors import OwnerDeadError, last_error
 from ._handle import Handle
+from .array import (IPC_COMPLEXF32, IPC_COMPLEXF64, IPC_FLOAT32, IPC_FLOAT64, IPC_INT8, IPC_INT16, IPC_INT32,
+                    IPC_INT64, IPC_UINT8, IPC_UINT16, IPC_UINT32, IPC_UINT64, SharedArray, write_array_header)
+from .array import dtype_of as array_dtype
+from .array import element_size as array_element_size
+from .array import eltype_of as array_eltype
+from .array import header_size as array_header_size
 from .shm import SharedMemory, ShmInfo
 from .shm import key as shm_key
 from .shm import stat as shm_stat
@@ -26,6 +32,9 @@ def page_size():
 
 __all__ = [
     "IPC_OPEN_OR_CREATE", "IPC_RDONLY", "IPC_UNLINK_ON_CLOSE", "IPC_WRONLY",
-    "Handle", "OwnerDeadError", "SharedMemory", "ShmInfo",
+    "IPC_INT8", "IPC_UINT8", "IPC_INT16", "IPC_UINT16", "IPC_INT32", "IPC_UINT32", "IPC_INT64", "IPC_UINT64",
+    "IPC_FLOAT32", "IPC_FLOAT64", "IPC_COMPLEXF32", "IPC_COMPLEXF64",
+    "Handle", "OwnerDeadError", "SharedArray", "SharedMemory", "ShmInfo",
+    "array_dtype", "array_element_size", "array_eltype", "array_header_size", "write_array_header",
     "last_error", "library_path", "page_size", "shm_key", "shm_stat", "shm_unlink", "version",
 ]
