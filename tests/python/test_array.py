@@ -122,7 +122,8 @@ def test_read_only(name, child):
             ro[0, 0] = 1
         with pytest.raises(ValueError):
             ro.flags.writeable = True  # the buffer is read-only: numpy refuses
-        assert not ro[1:].flags.writeable and not ro.T.flags.writeable
+        assert not ro[1:].flags.writeable and not ro.T.flags.writeable and ro[1:].readonly
+        assert type(ro * 2) is numpy.ndarray and (ro * 2).flags.writeable  # a new, private array
 
         def other():
             mine = ipc.SharedArray.open(name, True)

@@ -230,9 +230,16 @@ class SharedArray(numpy.ndarray if numpy is not None else object):
         return _adopt(out.value, keep=raw)
 
     def __array_finalize__(self, obj):
-        # A view shares its source's owner; new memory (a copy) has none.
+        # A view shares its source's owner: the bottom of its base chain (set
+        # before this runs) is the owner's memory. New memory (a copy, or a
+        # ufunc output, which numpy 1 makes a view of a fresh array) has none.
         owner = getattr(obj, "_owner", None)
-        self._owner = owner if owner is not None and _inside(self, owner) else None
+        base = self.base
+        while isinstance(base, numpy.ndarray):
+            base = base.base
+        if isinstance(base, memoryview):
+            base = base.obj
+        self._owner = owner if base is owner else None
 
     def __array_wrap__(self, array, context=None, return_scalar=False):
         # Results with memory of their own are plain arrays, not SharedArrays.
@@ -293,11 +300,6 @@ class SharedArray(numpy.ndarray if numpy is not None else object):
 
 def _start(array):
     return array.__array_interface__["data"][0]
-
-
-def _inside(array, mapping):
-    start = ctypes.addressof(mapping)
-    return start <= _start(array) < start + ctypes.sizeof(mapping)
 
 
 def _memory_of(buffer, offset):
