@@ -268,6 +268,16 @@ def test_unlink_on_close(name, child):
         ipc.shm_stat(name)
 
 
+def test_unlink_on_close_after_the_object_changed(name):
+    a = ipc.SharedArray(name, "u1", 8, unlink_on_close=True)
+    with ipc.SharedMemory.open(name) as shm:
+        shm.chmod(0o640)  # changes mode and ctime, not the object
+    a[0] = 1
+    a.close()
+    with pytest.raises(FileNotFoundError):
+        ipc.shm_stat(name)
+
+
 def test_unlink_on_close_spares_a_new_object_under_the_name(name):
     a = ipc.SharedArray(name, "u1", 8, unlink_on_close=True)
     ipc.shm_unlink(name)
@@ -294,6 +304,25 @@ def test_pickle_reopens_the_whole_array(name):
         assert a[0, 1] == 9 and copy.address == name
         part = pickle.loads(pickle.dumps(a[0]))
         assert type(part) is numpy.ndarray and part.tolist() == [0, 9]
+
+
+def fill_column(array, column):
+    """Runs in a multiprocessing child: `array` arrives pickled as its address
+    (spawn) or inherited (fork)."""
+    array[:, column] = numpy.arange(array.shape[0])
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_multiprocessing_child_shares_the_array(name, method):
+    import multiprocessing
+
+    with ipc.SharedArray(name, "f8", (3, 2), unlink_on_close=True) as a:
+        process = multiprocessing.get_context(method).Process(target=fill_column, args=(a, 1))
+        process.start()
+        process.join(60)
+        assert process.exitcode == 0
+        assert a[:, 1].tolist() == [0, 1, 2] and a[:, 0].tolist() == [0, 0, 0]
+        assert ipc.shm_stat(name).size == 64 + 48  # the child left the name alone
 
 
 # Memory the caller already has

@@ -117,14 +117,26 @@ def _dims(shape):
     return len(dims), (c_int64 * max(len(dims), 1))(*dims)
 
 
+def _identity_of(address):
+    """What tells the object at `address` from a later one under the same
+    address, or None when there is none: the inode of a POSIX object (its
+    ctime and mode may change while it lives), the creation data of a System V
+    segment."""
+    if address.startswith("/"):
+        try:
+            st = os.stat("/dev/shm" + address)  # where glibc's shm_open puts names
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+    info = ipc_shm_info()
+    return _identity(info) if _stat(encode(address), byref(info)) == 0 else None
+
+
 def _unlink_if_ours(address, identity, creator):
     """Removes `address` if it still names the object this process made or
-    opened (same identity as then), and only in that process: a forked child
-    dropping an inherited array leaves the name to its parent."""
-    if creator != os.getpid():
-        return
-    now = ipc_shm_info()
-    if _stat(encode(address), byref(now)) == 0 and _identity(now) == identity:
+    opened, and only in that process: a forked child dropping an inherited
+    array leaves the name to its parent."""
+    if creator == os.getpid() and identity is not None and _identity_of(address) == identity:
         rc = _unlink(encode(address))
         if rc != -errno.ENOENT:
             check(rc)
@@ -165,11 +177,7 @@ def _adopt(pointer, unlink_on_close=False, keep=None):
             text = ctypes.create_string_buffer(IPC_ADDRESS_MAX)
             length = check(_address(pointer, text, IPC_ADDRESS_MAX))
             address = text.raw[:length].decode()
-        identity = None
-        if unlink_on_close:
-            info = ipc_shm_info()
-            check(_stat(encode(address), byref(info)))
-            identity = _identity(info)
+        identity = _identity_of(address) if unlink_on_close else None
     except BaseException:
         _close(pointer)
         raise
