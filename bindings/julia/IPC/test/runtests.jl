@@ -243,5 +243,6 @@ end
 end
 
 include("sem.jl")
+include("array.jl")
 
 end # testset IPC
