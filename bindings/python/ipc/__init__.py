@@ -17,6 +17,8 @@ from .shm import stat as shm_stat
 from .shm import unlink as shm_unlink
 from .sem import Semaphore
 from .sem import unlink as sem_unlink
+from .mq import MessageQueue
+from .mq import unlink as mq_unlink
 
 __version__ = "%d.%d.%d" % version()
 
@@ -28,6 +30,6 @@ def page_size():
 
 __all__ = [
     "IPC_OPEN_OR_CREATE", "IPC_RDONLY", "IPC_UNLINK_ON_CLOSE", "IPC_WRONLY",
-    "Handle", "OwnerDeadError", "Semaphore", "SharedMemory", "ShmInfo",
-    "last_error", "library_path", "page_size", "sem_unlink", "shm_key", "shm_stat", "shm_unlink", "version",
+    "Handle", "MessageQueue", "OwnerDeadError", "Semaphore", "SharedMemory", "ShmInfo",
+    "last_error", "library_path", "mq_unlink", "page_size", "sem_unlink", "shm_key", "shm_stat", "shm_unlink", "version",
 ]
