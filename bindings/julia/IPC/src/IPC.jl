@@ -3,7 +3,7 @@
 
 Inter-process communication over libipc: shared memory (POSIX named objects and
 System V segments) and semaphores (named and in memory), with the names and behaviour of IPC.jl
-(InterProcessCommunication.jl).
+(InterProcessCommunication.jl), and POSIX message queues, which IPC.jl did not have.
 
 The library is `ENV["IPC_LIBRARY"]` when that is set when the package is loaded,
 else `libipc.so.1` from the system's library path.
@@ -13,7 +13,8 @@ module IPC
 import Base.Libc.Libdl
 
 export SharedMemory, ShmId, ShmInfo, shminfo, shminfo!, shmid, shmrm, shmcfg, TimeoutError,
-    Semaphore, post, trywait
+    Semaphore, post, trywait,
+    MessageQueue, send, trysend, receive, receive!, tryreceive
 
 # One file per area of the C API; each later area (semaphores, arrays, signals,
 # locks, message queues) is one more include here.
@@ -21,6 +22,7 @@ include("constants.jl")
 include("library.jl")
 include("shm.jl")
 include("sem.jl")
+include("mq.jl")
 
 function __init__()
     _load_library()

@@ -243,5 +243,6 @@ end
 end
 
 include("sem.jl")
+include("mq.jl")
 
 end # testset IPC
