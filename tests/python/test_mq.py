@@ -118,6 +118,32 @@ def test_receive_reuses_one_buffer_and_returns_independent_bytes(name):
         assert first == (b"first", 0) and second == (b"second", 0)
 
 
+def test_threads_receiving_through_one_handle(name):
+    import threading
+
+    with ipc.MessageQueue.create(name, 4, 256, unlink_on_close=True) as q:
+        got = [[], [], []]
+
+        def receiver(mine):
+            while True:
+                data, _ = q.receive(timeout=30)
+                if not data:
+                    return
+                mine.append(data)
+
+        threads = [threading.Thread(target=receiver, args=(mine,)) for mine in got]
+        for thread in threads:
+            thread.start()
+        for i in range(1, 601):
+            q.send(message(i), timeout=30)
+        for _ in threads:
+            q.send(b"", timeout=30)  # one end marker per thread
+        for thread in threads:
+            thread.join(30)
+        received = sorted(got[0] + got[1] + got[2], key=lambda data: int.from_bytes(data[:4], "little"))
+        assert received == [message(i) for i in range(1, 601)]  # none torn by a shared buffer
+
+
 def test_open_directions_and_pickling(name, child):
     q = ipc.MessageQueue.create(name, 4, 32, unlink_on_close=True)
     sender = ipc.MessageQueue.open(name, read=False)

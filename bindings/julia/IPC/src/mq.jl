@@ -142,8 +142,11 @@ mq_priority_max() = Int(ccall((:ipc_mq_priority_max, library()), UInt32, ()))
 
 function Base.show(io::IO, q::MessageQueue)
     print(io, "MessageQueue(", repr(q.name))
-    isopen(q) ? print(io, ", ", length(q), "/", q.capacity, " messages of ≤ ", q.msgsize, " bytes)") :
-                print(io, ", closed)")
+    if isopen(q)
+        print(io, ", ", length(q), "/", q.capacity, " messages of ≤ ", q.msgsize, " bytes)")
+    else
+        print(io, ", closed)")
+    end
 end
 
 # A message: the bytes of a string, or of a dense array of plain values.
