@@ -307,6 +307,15 @@ def test_create_open_unlink_and_limits(name):
     assert not exists(name)
 
 
+def test_an_opener_may_remove_the_name_on_close(name):
+    q = ipc.MessageQueue.create(name, 1, 8)
+    opener = ipc.MessageQueue.open(name, write=False, unlink_on_close=True)
+    q.close()
+    assert exists(name)
+    opener.close()
+    assert not exists(name)
+
+
 @pytest.mark.parametrize("bad", ["no-slash", "/a/b", "/", "/" + "x" * 256])
 def test_invalid_names(bad):
     for attempt in (lambda: ipc.MessageQueue.create(bad), lambda: ipc.MessageQueue.open(bad),
