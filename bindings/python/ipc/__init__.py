@@ -23,6 +23,8 @@ from .shm import stat as shm_stat
 from .shm import unlink as shm_unlink
 from .sem import Semaphore
 from .sem import unlink as sem_unlink
+from .mq import MessageQueue
+from .mq import unlink as mq_unlink
 
 import sys as _sys
 

@@ -244,5 +244,6 @@ end
 
 include("sem.jl")
 include("array.jl")
+include("mq.jl")
 
 end # testset IPC
