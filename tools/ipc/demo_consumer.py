@@ -63,7 +63,7 @@ def main(control_address, frames_address):
         ordered = sorted(latencies)
         print(("\n" if live else "") + f"consumer: {len(latencies)} frames of {frames.nbytes / 2**20:.1f} MiB in "
               f"{elapsed:.1f} s ({len(latencies) / elapsed:.0f} fps, {len(latencies) * frames.nbytes / elapsed / 2**30:.2f} GiB/s"
-              f" without a copy); wake-up latency p50 {percentile(ordered, 0.5):.1f} us, "
+              f" checked in place, no copy); wake-up latency p50 {percentile(ordered, 0.5):.1f} us, "
               f"p99 {percentile(ordered, 0.99):.1f} us, max {ordered[-1] if ordered else 0:.1f} us; "
               f"{bad} bad frames", flush=True)
         del frames
