@@ -41,15 +41,17 @@ def main(control_address, frames_address):
                 print("\nconsumer: the producer stopped answering", file=sys.stderr)
                 return 1
             woke = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
-            if words[DONE // 8]:
-                break
             number = words[FRAME // 8]
+            if number < expected:  # no new frame: the producer has stopped
+                break
             latencies.append((woke - words[STAMP // 8]) / 1000.0)
             # The frame is checked where it lies: no copy is made.
             if number != expected or not (frames == number).all():
                 bad += 1
             expected = number + 1
             free.post()
+            if words[DONE // 8]:
+                break
             now = time.monotonic()
             if now - last_shown >= (0.1 if live else 1.0):
                 last_shown = now
