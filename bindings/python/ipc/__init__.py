@@ -15,6 +15,11 @@ from .shm import SharedMemory, ShmInfo
 from .shm import key as shm_key
 from .shm import stat as shm_stat
 from .shm import unlink as shm_unlink
+from .sig import (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_BLOCK,
+                  SIG_SETMASK, SIG_UNBLOCK, SIGRTMAX, SIGRTMIN, SigAction, SigInfo, SigSet, default_signal,
+                  ignore_signal, last_siginfo, read_signalfd, record_signal, recorded, reset_recorded,
+                  restore_sigaction, sigaction, signal_name, signal_number, signalfd, sigpending, sigprocmask,
+                  sigqueue, sigsuspend, sigtrywait, sigwait)
 
 __version__ = "%d.%d.%d" % version()
 
@@ -28,4 +33,10 @@ __all__ = [
     "IPC_OPEN_OR_CREATE", "IPC_RDONLY", "IPC_UNLINK_ON_CLOSE", "IPC_WRONLY",
     "Handle", "OwnerDeadError", "SharedMemory", "ShmInfo",
     "last_error", "library_path", "page_size", "shm_key", "shm_stat", "shm_unlink", "version",
+    # signals
+    "SA_NOCLDSTOP", "SA_NOCLDWAIT", "SA_NODEFER", "SA_ONSTACK", "SA_RESETHAND", "SA_RESTART",
+    "SIG_BLOCK", "SIG_SETMASK", "SIG_UNBLOCK", "SIGRTMAX", "SIGRTMIN", "SigAction", "SigInfo", "SigSet",
+    "default_signal", "ignore_signal", "last_siginfo", "read_signalfd", "record_signal", "recorded",
+    "reset_recorded", "restore_sigaction", "sigaction", "signal_name", "signal_number", "signalfd",
+    "sigpending", "sigprocmask", "sigqueue", "sigsuspend", "sigtrywait", "sigwait",
 ]
