@@ -13,12 +13,15 @@ module IPC
 import Base.Libc.Libdl
 
 export SharedMemory, ShmId, ShmInfo, shminfo, shminfo!, shmid, shmrm, shmcfg, TimeoutError
+export SigSet, SigInfo, SigAction, sigaction, sigaction!, sigpending, sigpending!, sigprocmask,
+       sigprocmask!, sigqueue, sigsuspend, sigwait, sigwait!
 
 # One file per area of the C API; each later area (semaphores, arrays, signals,
 # locks, message queues) is one more include here.
 include("constants.jl")
 include("library.jl")
 include("shm.jl")
+include("sig.jl")
 
 function __init__()
     _load_library()

@@ -95,3 +95,27 @@ end
 
 # Returns a non-negative result, throws for a negative one.
 _check(rc::Integer) = rc < 0 ? throw(_exception(rc)) : rc
+
+# Runs a blocking libipc call to completion: `wait()` when `timeout` is `Inf`,
+# else `timedwait(seconds)`; both return the C result. -EINTR means a signal
+# handler interrupted the call: the safepoint throws `InterruptException` for
+# a pending Ctrl-C, anything else resumes with the time left, measured on
+# `time_ns()` (monotonic). Other results go through `_check`.
+function _call_blocking(wait::Function, timedwait::Function, timeout::Real = Inf)
+    if timeout == Inf
+        while true
+            rc = wait()
+            rc == -Libc.EINTR || return _check(rc)
+            GC.safepoint()
+        end
+    end
+    deadline = time_ns() + (timeout > 0 ? round(UInt64, min(timeout, 1.0e9) * 1.0e9) : UInt64(0))
+    seconds = Float64(timeout)  # NaN and negative values are the library's to reject
+    while true
+        rc = timedwait(seconds)
+        rc == -Libc.EINTR || return _check(rc)
+        GC.safepoint()
+        now = time_ns()
+        seconds = now >= deadline ? 0.0 : (deadline - now) / 1.0e9
+    end
+end
