@@ -128,6 +128,10 @@ def test_set_bad_signals():
     einval(s.add, "SIGNOPE")
     einval(ipc.SigSet, [signal.SIGUSR1, 0])
     with pytest.raises(TypeError):
+        ipc.SigSet("USR1")  # a string is not a set of signals
+    with pytest.raises(TypeError):
+        ipc.sigwait("USR1", timeout=0)
+    with pytest.raises(TypeError):
         s.add(None)
     with pytest.raises(TypeError):
         s.add(1.5)

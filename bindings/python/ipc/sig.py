@@ -186,6 +186,8 @@ class SigSet(Handle):
     """
 
     def __init__(self, signals=()):
+        if isinstance(signals, (str, bytes)):  # would iterate over its characters
+            raise TypeError("signals must be an iterable of signals, not a string: use [name]")
         out = c_void_p()
         check(_set_new(byref(out)))
         self._own(out.value, _set_free)

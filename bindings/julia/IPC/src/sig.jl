@@ -184,9 +184,13 @@ function Base.copy(set::SigSet)
     return SigSet(out[], Val(:own))
 end
 
-Base.show(io::IO, set::SigSet) =
-    isopen(set) ? print(io, "SigSet(", repr(map(signal_name, collect(set))), ")") :
-                  print(io, "SigSet(closed)")
+function Base.show(io::IO, set::SigSet)
+    if isopen(set)
+        print(io, "SigSet(", repr(map(signal_name, collect(set))), ")")
+    else
+        print(io, "SigSet(closed)")
+    end
+end
 
 """
     sigprocmask() -> cur
@@ -469,8 +473,8 @@ function _install(signum::Cint, act::SigAction, old::Ptr{Cvoid})
 end
 
 function Base.show(io::IO, act::SigAction)
-    handler = act.handler == SIG_DFL ? "SIG_DFL" : act.handler == SIG_IGN ? "SIG_IGN" :
-              act.handler == SIG_SAVED ? "SIG_SAVED" : repr(act.handler)
+    names = Dict(SIG_DFL => "SIG_DFL", SIG_IGN => "SIG_IGN", SIG_SAVED => "SIG_SAVED")
+    handler = get(names, act.handler, repr(act.handler))
     print(io, "SigAction(handler=", handler, ", mask=", act.mask, ", flags=0x", string(act.flags, base = 16), ")")
 end
 
