@@ -144,13 +144,13 @@ def _signo(signal):
     return operator.index(signal)
 
 
+_NAMED = {int(s): s for s in _signal.Signals}
+
+
 def _enum(signo):
     """signal.Signals for the numbers it names, the int otherwise (as the
     signal module returns them)."""
-    try:
-        return _signal.Signals(signo)
-    except ValueError:
-        return signo
+    return _NAMED.get(signo, signo)
 
 
 @dataclasses.dataclass(frozen=True)
