@@ -13,12 +13,14 @@ module IPC
 import Base.Libc.Libdl
 
 export SharedMemory, ShmId, ShmInfo, shminfo, shminfo!, shmid, shmrm, shmcfg, TimeoutError
+export signal, timedlock  # IPC.Mutex, IPC.Condition, IPC.RWLock stay qualified, as in IPC.jl
 
 # One file per area of the C API; each later area (semaphores, arrays, signals,
 # locks, message queues) is one more include here.
 include("constants.jl")
 include("library.jl")
 include("shm.jl")
+include("sync.jl")
 
 function __init__()
     _load_library()

@@ -16,3 +16,7 @@ const IPC_VERSION_MINOR = Cint(0)
 const IPC_ADDRESS_MAX = Int(272)
 const IPC_SHM_POSIX = Int32(1)
 const IPC_SHM_SYSV = Int32(2)
+
+# sync.h
+const IPC_SYNC_ALIGN = Int(8)
+const IPC_RWLOCK_PREFER_WRITER = UInt32(0x100)
