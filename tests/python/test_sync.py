@@ -438,6 +438,12 @@ def test_condition_across_processes(name, child):
             assert c.wait_for(lambda: shm[200] == 2, timeout=0.3) is False
             assert 0.3 <= time.monotonic() - start < 5
             assert c.wait(m, timeout=0) is False
+            start = time.monotonic()
+            assert c.wait(m, 0.3) is False  # a timed wait is not cut into slices
+            assert 0.3 <= time.monotonic() - start < 5
+            start = time.monotonic()
+            assert c.wait() is True  # without a timeout: back after one slice
+            assert time.monotonic() - start < 5
         c.close()
         m.close()
 

@@ -335,9 +335,10 @@ class Condition(_Sync):
     one condition variable must use the same mutex.
 
     :meth:`wait` may return True without a notify (a spurious wake-up), as in
-    C; it does so at least every fraction of a second, so that Python can run
-    its signal handlers. Wait in a loop that checks the shared state, or use
-    :meth:`wait_for`, which does.
+    C; without a timeout it does so at least every fraction of a second, so
+    that Python can run its signal handlers. Wait in a loop that checks the
+    shared state, or use :meth:`wait_for`, which does, and which stays
+    responsive to signals with a timeout too.
     """
 
     _c = _COND
@@ -392,18 +393,22 @@ class Condition(_Sync):
     def wait(self, mutex=None, timeout=None):
         """Releases `mutex` (held by the caller; default: the bound one),
         waits for a notify, and holds `mutex` again on return: False when
-        `timeout` seconds ran out (None: no limit), True otherwise, spurious
-        wake-ups included. OwnerDeadError (held again) when its last owner
-        died; PermissionError when the caller does not hold it."""
+        `timeout` seconds ran out, True otherwise, spurious wake-ups included.
+        Without a timeout (None or +inf) it waits one short slice at most, so
+        that signal handlers run; with one, it waits in one piece (signal
+        handlers run when it returns). OwnerDeadError (held again) when its
+        last owner died; PermissionError when the caller does not hold it."""
         mutex = self._mutex_of(mutex)
         handle, held = self._handle(), mutex._handle()
         deadline = _deadline(timeout, None)
-        # One slice only: waiting again after a slice ran out could miss a
-        # notify sent while this thread was retaking the mutex.
-        rc = _cond_timedwait(handle, held, _slice(deadline))
+        # Never wait again after a slice ran out: that could miss a notify
+        # sent while this thread was retaking the mutex. So a wait without a
+        # timeout returns after one slice, and a timed wait is not sliced.
+        seconds = _SLICE if deadline is None else timeout
+        rc = _cond_timedwait(handle, held, seconds)
         if rc != -errno.ETIMEDOUT:
             return check(rc) == 0
-        return deadline is None or time.monotonic() < deadline
+        return deadline is None
 
     def wait_for(self, predicate, timeout=None, mutex=None):
         """Waits until predicate() is true, as threading.Condition.wait_for:
@@ -416,7 +421,7 @@ class Condition(_Sync):
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 break
-            self.wait(mutex, left)
+            self.wait(mutex, None if left is None else min(left, _SLICE))
             result = predicate()
         return result
 

@@ -120,10 +120,10 @@ function _named(::Type{L}, name::AbstractString, create::Bool, open_or_create::B
         0 ≤ perms ≤ 0o777 ||
             throw(ArgumentError("bad permissions 0o$(string(perms, base = 8)): must be within 0o777"))
         flags |= (volatile ? IPC_UNLINK_ON_CLOSE : UInt32(0)) | (open_or_create ? IPC_OPEN_OR_CREATE : UInt32(0))
-        _check(_c_create(L, out, name, perms, flags))
+        _check(_c_create(L, out, String(name), perms, flags))
     else
         volatile && throw(ArgumentError("only a lock made by this handle can be volatile"))
-        _check(_c_open(L, out, name))
+        _check(_c_open(L, out, String(name)))
     end
     return L{String}(out[], String(name))
 end
@@ -197,7 +197,7 @@ Removes the name of a named lock; processes that have it open keep using it.
 Removing a name that does not exist does nothing, as `shmrm`.
 """
 function Base.rm(::Type{L}, name::AbstractString) where {L<:_Lock}
-    rc = _c_unlink(Base.typename(L).wrapper, name)
+    rc = _c_unlink(Base.typename(L).wrapper, String(name))
     rc == -Libc.ENOENT || _check(rc)
     return nothing
 end
@@ -307,8 +307,8 @@ _cond_timedwait(c::Condition, m::Mutex, s::Float64) =
     wait(cond::IPC.Condition, mutex::IPC.Mutex)
 
 Unlocks `mutex` (held by the caller), waits for a signal and locks `mutex`
-again. It may return without a signal (a spurious wake-up, at least every
-fraction of a second so that Ctrl-C is seen): wait in a loop that checks the
+again. It may return without a signal (a spurious wake-up; here at least every
+fraction of a second, so that Ctrl-C is seen): wait in a loop that checks the
 shared state. Errors as `lock(mutex)`, and `Libc.EPERM` when the caller does
 not hold `mutex`.
 """
@@ -324,16 +324,14 @@ end
 """
     timedwait(cond::IPC.Condition, mutex::IPC.Mutex, secs) -> Bool
 
-As `wait(cond, mutex)`, but `false` when `secs` seconds ran out. `true` may
-be a spurious wake-up: check the shared state.
+As `wait(cond, mutex)`, waiting at most `secs` seconds in one piece: `false`
+when the time ran out, `true` otherwise (possibly a spurious wake-up: check the
+shared state). A Ctrl-C is seen when it returns.
 """
 function Base.timedwait(c::Condition, m::Mutex, secs::Real)
-    secs = Float64(secs)
-    (isnan(secs) || secs < 0) && return _taken(_cond_timedwait(c, m, secs))  # ArgumentError
-    rc = _cond_timedwait(c, m, min(_SLICE, secs))
-    rc == -Libc.ETIMEDOUT && return secs > _SLICE   # only a slice ran out
-    _check(rc)
-    return true
+    taken = _taken(_cond_timedwait(c, m, Float64(secs)))
+    GC.safepoint()
+    return taken
 end
 
 """
@@ -358,12 +356,17 @@ of Julia's own `Condition`.
 """
 Base.notify(c::Condition; all::Bool = false) = all ? broadcast(c) : signal(c)
 
-_mode(mode::Char) = mode == 'r' || mode == 'w' ? mode :
-    throw(ArgumentError("invalid mode $(repr(mode)): 'r' (read) or 'w' (write)"))
+function _mode(mode::Char)
+    mode == 'r' || mode == 'w' || throw(ArgumentError("invalid mode $(repr(mode)): 'r' (read) or 'w' (write)"))
+    return mode
+end
 
-_rw_timed(rw::RWLock, mode::Char, s::Float64) = _mode(mode) == 'r' ?
-    ccall((:ipc_rwlock_timedrdlock, library()), Cint, (Ptr{Cvoid}, Cdouble), rw, s) :
-    ccall((:ipc_rwlock_timedwrlock, library()), Cint, (Ptr{Cvoid}, Cdouble), rw, s)
+function _rw_timed(rw::RWLock, mode::Char, s::Float64)
+    if _mode(mode) == 'r'
+        return ccall((:ipc_rwlock_timedrdlock, library()), Cint, (Ptr{Cvoid}, Cdouble), rw, s)
+    end
+    return ccall((:ipc_rwlock_timedwrlock, library()), Cint, (Ptr{Cvoid}, Cdouble), rw, s)
+end
 
 """
     lock(rw::IPC.RWLock, mode)
@@ -385,9 +388,10 @@ timedlock(rw::RWLock, mode::Char, secs::Real) = (_mode(mode); _taken(_sliced(s -
 Locks `rw` for reading (`'r'`) or writing (`'w'`) if that is possible at once.
 """
 function Base.trylock(rw::RWLock, mode::Char)
-    rc = _mode(mode) == 'r' ? ccall((:ipc_rwlock_tryrdlock, library()), Cint, (Ptr{Cvoid},), rw) :
-         ccall((:ipc_rwlock_trywrlock, library()), Cint, (Ptr{Cvoid},), rw)
-    return _tried(rc)
+    if _mode(mode) == 'r'
+        return _tried(ccall((:ipc_rwlock_tryrdlock, library()), Cint, (Ptr{Cvoid},), rw))
+    end
+    return _tried(ccall((:ipc_rwlock_trywrlock, library()), Cint, (Ptr{Cvoid},), rw))
 end
 
 """
