@@ -113,12 +113,7 @@ IPC_API size_t ipc_array_header_size(int ndims) {
 IPC_API int ipc_array_address(const ipc_array *arr, char *buf, size_t cap) {
     return guard([&] {
         std::string address = live(arr, kind).core.address();
-        require(buf, "ipc_array_address", "buf");
-        if (cap <= address.size())
-            return record(ERANGE, "ipc_array_address: " + std::to_string(cap) + " bytes cannot hold " +
-                                      std::to_string(address.size() + 1));
-        std::memcpy(buf, address.c_str(), address.size() + 1);
-        return static_cast<int>(address.size());
+        return copy_out(address, buf, cap, "ipc_array_address");
     });
 }
 

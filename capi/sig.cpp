@@ -359,12 +359,7 @@ IPC_API int ipc_sig_number(const char *name) {
 IPC_API int ipc_sig_name(int signo, char *buf, size_t cap) {
     return guard([&] {
         std::string name = ipc::sig::name(signo);
-        require(buf, "ipc_sig_name", "buf");
-        if (cap <= name.size())
-            return record(ERANGE, "ipc_sig_name: " + std::to_string(cap) + " bytes cannot hold " +
-                                      std::to_string(name.size() + 1));
-        std::memcpy(buf, name.c_str(), name.size() + 1);
-        return static_cast<int>(name.size());
+        return copy_out(name, buf, cap, "ipc_sig_name");
     });
 }
 

@@ -14,5 +14,6 @@
 #include "ipc/array.h"
 #include "ipc/sync.h"
 #include "ipc/sig.h"
+#include "ipc/mq.h"
 
 #endif /* IPC_H */
