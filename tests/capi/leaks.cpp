@@ -153,6 +153,11 @@ std::vector<Cycle> all_cycles() {
                                      [](ipc_array **o, const char *a) { return ipc_array_open(o, a, 0); },
                                      ipc_array_close, ipc_shm_unlink);
          }},
+        {"message queue", [](const std::string &n) {
+             return twice<ipc_mq>(n, [](ipc_mq **o, const char *a) { return ipc_mq_create(o, a, 4, 64, 0600, 0); },
+                                  [](ipc_mq **o, const char *a) { return ipc_mq_open(o, a, IPC_WRONLY); },
+                                  ipc_mq_close, ipc_mq_unlink);
+         }},
         {"signal set", [](const std::string &) {
              ipc_sigset *a = nullptr, *b = nullptr;
              int rc = ipc_sigset_new(&a);

@@ -149,6 +149,54 @@ TEST_CASE("load: 8 processes read and write under a named read/write lock", "[lo
     CHECK(ipc_rwlock_close(rw) == 0);
 }
 
+// 4 processes each send N messages (sender, sequence) to one message queue
+// of capacity 10 while 4 others each receive N: every message is received
+// exactly once, and each receiver sees each sender's messages in order.
+TEST_CASE("load: 4 processes send and 4 receive through a message queue, each message once", "[load][mq]") {
+    const int64_t n = ops();
+    const int senders = processes / 2;
+    std::string name = test::unique_name("load-mq");
+    ipc_mq *q = nullptr;
+    REQUIRE(ipc_mq_create(&q, name.c_str(), 10, sizeof(int64_t), 0600, IPC_UNLINK_ON_CLOSE) == 0);
+    // One receive count per message, shared with the workers.
+    const size_t total = static_cast<size_t>(senders * n), bytes = total * sizeof(std::atomic<uint8_t>);
+    void *m = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(m != MAP_FAILED);
+    auto *seen = static_cast<std::atomic<uint8_t> *>(m);
+    run_workers([&](int k) {
+        ipc_mq *mine = nullptr;
+        bool sender = k < senders;
+        if (ipc_mq_open(&mine, name.c_str(), sender ? IPC_WRONLY : IPC_RDONLY) != 0)
+            return 1;
+        std::vector<int64_t> last(static_cast<size_t>(senders), -1);
+        for (int64_t i = 0; i < n; ++i) {
+            int64_t message = int64_t(k) * n + i;
+            if (sender) {
+                if (ipc_mq_send(mine, &message, sizeof message, 0) != 0)
+                    return 2;
+                continue;
+            }
+            if (ipc_mq_receive(mine, &message, sizeof message, nullptr) != sizeof message)
+                return 3;
+            if (message < 0 || message >= static_cast<int64_t>(total))
+                return 4;
+            ++seen[message];
+            auto from = static_cast<size_t>(message / n);
+            if (message % n <= last[from])
+                return 5; // out of order
+            last[from] = message % n;
+        }
+        return ipc_mq_close(mine);
+    });
+    size_t once = 0;
+    for (size_t i = 0; i < total; ++i)
+        once += seen[i] == 1;
+    CHECK(once == total);
+    CHECK(ipc_mq_count(q) == 0);
+    munmap(m, bytes);
+    CHECK(ipc_mq_close(q) == 0);
+}
+
 // 8 processes each queue N real-time signals with a value (sender, sequence)
 // to the parent, retrying on EAGAIN; the parent takes them with
 // ipc_sig_timedwait(): each exactly once, from the right pid, in order.

@@ -38,7 +38,7 @@ struct Input {
     template <class T> T pick(std::initializer_list<T> values) { return values.begin()[byte() % values.size()]; }
 };
 
-enum Kind { SHM, SEM, MUTEX, COND, RWLOCK, ARRAY, SIGSET, KINDS };
+enum Kind { SHM, SEM, MUTEX, COND, RWLOCK, ARRAY, SIGSET, MQ, KINDS };
 
 struct Slot {
     void *handle;
@@ -60,7 +60,7 @@ void check(int rc, const char *call) {
     static const std::set<int> documented = {
         EINVAL, EBADF,  ENOENT,    EEXIST,   EAGAIN,    ETIMEDOUT, EOWNERDEAD, ENOTRECOVERABLE, EPERM,
         EACCES, ERANGE, EBADMSG,   EDEADLK,  EBUSY,     ENOMEM,    EOVERFLOW,  EFBIG,           ENOSPC,
-        ESRCH,  EINTR,  ENAMETOOLONG};
+        ESRCH,  EINTR,  ENAMETOOLONG, EMSGSIZE, EMFILE};
     if (rc >= 0)
         return;
     const char *message = ipc_last_error();
@@ -180,6 +180,7 @@ int close_any(void *h, Kind kind, Slot *slot = nullptr) {
     case RWLOCK: return ipc_rwlock_close(static_cast<ipc_rwlock *>(h));
     case ARRAY: return ipc_array_close(static_cast<ipc_array *>(h));
     case SIGSET: return ipc_sigset_free(static_cast<ipc_sigset *>(h));
+    case MQ: return ipc_mq_close(static_cast<ipc_mq *>(h));
     default: return 0;
     }
 }
@@ -241,6 +242,14 @@ void create_op(Input &in) {
         LOCK_CREATE(RWLOCK, rwlock)
 #undef LOCK_CREATE
     case SIGSET: rc = ipc_sigset_new(reinterpret_cast<ipc_sigset **>(&out)); break;
+    case MQ:
+        if (in.byte() % 2)
+            rc = ipc_mq_create(reinterpret_cast<ipc_mq **>(&out), name_for(in).c_str(),
+                               in.pick<int64_t>({1, 4, 10, 0, -1, 1 << 20, std::numeric_limits<int64_t>::max()}),
+                               in.pick<int64_t>({1, 64, 8192, 0, -1, 1 << 30}), mode_for(in), flags_for(in));
+        else
+            rc = ipc_mq_open(reinterpret_cast<ipc_mq **>(&out), name_for(in).c_str(), flags_for(in));
+        break;
     default: break;
     }
     check(rc, "create/open");
@@ -376,6 +385,25 @@ void use_op(Input &in) {
         }
         break;
     }
+    case MQ: {
+        auto *q = static_cast<ipc_mq *>(h);
+        // Lengths never beyond the buffer: the API cannot check those.
+        static char buf[16384];
+        size_t len = in.pick<size_t>({0, 1, 100, 8192, sizeof buf});
+        uint32_t prio = in.pick<uint32_t>({0, 1, 31, ipc_mq_priority_max(), ipc_mq_priority_max() + 1, in.u32()});
+        uint32_t got = 0;
+        switch (verb % 8) {
+        case 0: rc = ipc_mq_trysend(q, in.byte() % 8 ? buf : nullptr, len, prio); break;
+        case 1: rc = ipc_mq_timedsend(q, buf, len, prio, seconds_for(in)); break;
+        case 2: rc = ipc_mq_tryreceive(q, in.byte() % 8 ? buf : nullptr, len, in.byte() % 2 ? &got : nullptr); break;
+        case 3: rc = ipc_mq_timedreceive(q, buf, len, &got, seconds_for(in)); break;
+        case 4: { int64_t v = ipc_mq_capacity(q); rc = v < 0 ? static_cast<int>(v) : 0; break; }
+        case 5: { int64_t v = ipc_mq_msgsize(q); rc = v < 0 ? static_cast<int>(v) : 0; break; }
+        case 6: { int64_t v = ipc_mq_count(q); rc = v < 0 ? static_cast<int>(v) : 0; break; }
+        default: rc = ipc_mq_fd(q); break;
+        }
+        break;
+    }
     default: break;
     }
     expect_ebadf(rc, bad, "use");
@@ -423,6 +451,7 @@ void clean_up() {
     for (const std::string &name : names) {
         ipc_shm_unlink(name.c_str()); // shared memory, arrays and named locks
         ipc_sem_unlink(name.c_str());
+        ipc_mq_unlink(name.c_str());
     }
     names.clear();
     for (const std::string &key : sysv)
