@@ -424,7 +424,7 @@ def test_signalfd_bad_descriptors():
 
 
 def test_default_ignore_restore():
-    signal.signal(signal.SIGUSR1, signal.SIG_DFL)  # whatever an earlier test left (the fixture restores it)
+    ipc.default_signal("USR1")  # whatever an earlier test left (the fixture restores it)
     first = ipc.sigaction("USR1")
     assert (first.kind, first.signo, first.flags) == ("default", signal.SIGUSR1, 0)
     replaced = ipc.ignore_signal("USR1")
