@@ -96,6 +96,15 @@ void require(const void *pointer, const char *function, const char *argument) {
                                 std::string(function) + ": " + argument + " is NULL");
 }
 
+int copy_out(const std::string &text, char *buf, size_t cap, const char *function) {
+    require(buf, function, "buf");
+    if (cap <= text.size())
+        return record(ERANGE, std::string(function) + ": " + std::to_string(cap) + " bytes cannot hold " +
+                                  std::to_string(text.size() + 1));
+    std::memcpy(buf, text.c_str(), text.size() + 1);
+    return static_cast<int>(text.size());
+}
+
 void bad_handle(const void *handle, const char *kind) {
     throw std::system_error(EBADF, std::generic_category(),
                             handle ? std::string("not a live ") + kind + " handle (closed, or of another kind)"

@@ -40,6 +40,10 @@ template <class T, class Body> T guard_value(T fallback, Body &&body) noexcept {
 // Throws EINVAL when a required pointer argument is NULL.
 void require(const void *pointer, const char *function, const char *argument);
 
+// Copies `text` with its NUL into the caller's buffer: its length, or
+// -EINVAL (NULL buf) / -ERANGE (cap too small; nothing written).
+int copy_out(const std::string &text, char *buf, size_t cap, const char *function);
+
 // Four characters as a tag, so a memory dump shows what a handle was.
 constexpr uint32_t make_tag(const char (&s)[5]) {
     return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |

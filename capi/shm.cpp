@@ -60,12 +60,7 @@ IPC_API size_t ipc_shm_size(const ipc_shm *shm) {
 IPC_API int ipc_shm_address(const ipc_shm *shm, char *buf, size_t cap) {
     return guard([&] {
         std::string address = live(shm, kind).core.address();
-        require(buf, "ipc_shm_address", "buf");
-        if (cap <= address.size())
-            return record(ERANGE, "ipc_shm_address: " + std::to_string(cap) + " bytes cannot hold " +
-                                      std::to_string(address.size() + 1));
-        std::memcpy(buf, address.c_str(), address.size() + 1);
-        return static_cast<int>(address.size());
+        return copy_out(address, buf, cap, "ipc_shm_address");
     });
 }
 

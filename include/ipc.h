@@ -11,5 +11,8 @@
 #include "ipc/common.h"
 #include "ipc/shm.h"
 #include "ipc/sem.h"
+#include "ipc/array.h"
+#include "ipc/sync.h"
+#include "ipc/sig.h"
 
 #endif /* IPC_H */

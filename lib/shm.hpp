@@ -58,6 +58,10 @@ class SharedMemory {
     std::string address() const;
     ShmInfo info() const;
     void chmod(uint32_t mode);
+    // Makes this handle remove the object when closed, as IPC_UNLINK_ON_CLOSE
+    // would have, for callers that decide only after checking the contents
+    // (a failed check must not remove somebody else's object).
+    void set_unlink_on_close() { unlink_on_close_ = true; }
 
   private:
     SharedMemory() = default;

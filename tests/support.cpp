@@ -11,6 +11,7 @@
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -93,6 +94,25 @@ bool eventually(const std::function<bool()> &ready, double seconds) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     return true;
+}
+
+
+int error_of(const std::function<void()> &body) {
+    try {
+        body();
+    } catch (const std::system_error &e) {
+        return e.code().value();
+    }
+    return 0;
+}
+
+std::string message_of(const std::function<void()> &body) {
+    try {
+        body();
+    } catch (const std::system_error &e) {
+        return e.what();
+    }
+    return "";
 }
 
 } // namespace test

@@ -38,3 +38,13 @@ int as_nobody(const std::function<int()> &body);
 bool eventually(const std::function<bool()> &ready, double seconds = 5.0);
 
 } // namespace test
+
+namespace test {
+
+// The errno value of the std::system_error that `body` throws, 0 if it throws none.
+int error_of(const std::function<void()> &body);
+
+// The what() of the std::system_error that `body` throws, "" if it throws none.
+std::string message_of(const std::function<void()> &body);
+
+} // namespace test

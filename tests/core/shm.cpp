@@ -9,27 +9,8 @@
 #include <cmath>
 #include <system_error>
 
-namespace {
-
-int code_of(const std::function<void()> &body) {
-    try {
-        body();
-    } catch (const std::system_error &e) {
-        return e.code().value();
-    }
-    return 0;
-}
-
-std::string message_of(const std::function<void()> &body) {
-    try {
-        body();
-    } catch (const std::system_error &e) {
-        return e.what();
-    }
-    return "";
-}
-
-} // namespace
+using test::message_of;
+constexpr auto code_of = test::error_of;
 
 TEST_CASE("addresses parse into their four forms", "[core][shm]") {
     using Kind = ipc::ShmAddress::Kind;
