@@ -11,8 +11,9 @@
 #include "ipc/common.h"
 #include "ipc/shm.h"
 #include "ipc/sem.h"
-#include "ipc/array.h"
 #include "ipc/sync.h"
 #include "ipc/sig.h"
+#include "ipc/array.h"
+#include "ipc/mq.h"
 
 #endif /* IPC_H */

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <unistd.h>
 
 namespace ipc {
 
@@ -16,6 +17,18 @@ enum Flags : uint32_t {
     unlink_on_close = 2,
     open_or_create = 4,
     wronly = 8,
+};
+
+// Whether a handle removes its name when closed: only in the process that
+// asked for it, never in a child that inherited the handle through fork.
+class UnlinkOnClose {
+  public:
+    UnlinkOnClose() = default;
+    explicit UnlinkOnClose(bool wanted) : pid_(wanted ? getpid() : 0) {}
+    explicit operator bool() const { return pid_ != 0 && pid_ == getpid(); }
+
+  private:
+    pid_t pid_ = 0;
 };
 
 // Throws std::system_error(code) whose what() is "<what>: <strerror(code)>".

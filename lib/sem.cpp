@@ -167,7 +167,7 @@ Semaphore &Semaphore::operator=(Semaphore &&other) noexcept {
         name_ = std::move(other.name_);
         spin_ns_.store(other.spin(), std::memory_order_relaxed);
         created_ = other.created_;
-        unlink_on_close_ = std::exchange(other.unlink_on_close_, false);
+        unlink_on_close_ = std::exchange(other.unlink_on_close_, UnlinkOnClose());
         dev_ = other.dev_;
         ino_ = other.ino_;
     }
@@ -187,7 +187,7 @@ void Semaphore::release() noexcept {
             sem_unlink(name_.c_str());
     }
     sem_ = nullptr;
-    unlink_on_close_ = false;
+    unlink_on_close_ = UnlinkOnClose();
 }
 
 std::string Semaphore::context(const char *verb) const {
@@ -214,7 +214,7 @@ Semaphore Semaphore::create(std::string_view name, uint32_t value, uint32_t mode
                 sem.dev_ = st.st_dev;
                 sem.ino_ = st.st_ino;
                 sem.created_ = true;
-                sem.unlink_on_close_ = flags & unlink_on_close;
+                sem.unlink_on_close_ = UnlinkOnClose(flags & unlink_on_close);
                 try {
                     sem.sem_ = map_semaphore(file.fd, context);
                 } catch (...) {
@@ -229,7 +229,7 @@ Semaphore Semaphore::create(std::string_view name, uint32_t value, uint32_t mode
         // It exists: open it, unless it vanished in between (then try again).
         try {
             Semaphore sem = open(name);
-            sem.unlink_on_close_ = flags & unlink_on_close;
+            sem.unlink_on_close_ = UnlinkOnClose(flags & unlink_on_close);
             return sem;
         } catch (const std::system_error &e) {
             if (e.code().value() != ENOENT || attempt >= 100)

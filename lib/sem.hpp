@@ -2,6 +2,8 @@
 // plain libc programs share them) and process-shared sem_t in any memory.
 #pragma once
 
+#include "common.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -64,7 +66,7 @@ class Semaphore {
     std::string name_; // empty for a semaphore in memory
     std::atomic<int64_t> spin_ns_{0};
     bool created_ = false;
-    bool unlink_on_close_ = false;
+    UnlinkOnClose unlink_on_close_;
     dev_t dev_ = 0; // identity of the named file, so unlink-on-close removes
     ino_t ino_ = 0; // the name only while it still names our semaphore
 };

@@ -152,7 +152,7 @@ SharedMemory &SharedMemory::operator=(SharedMemory &&other) noexcept {
         fd_ = std::exchange(other.fd_, -1);
         readonly_ = other.readonly_;
         created_ = other.created_;
-        unlink_on_close_ = std::exchange(other.unlink_on_close_, false);
+        unlink_on_close_ = std::exchange(other.unlink_on_close_, UnlinkOnClose());
     }
     return *this;
 }
@@ -179,7 +179,7 @@ void SharedMemory::release() noexcept {
     }
     addr_ = nullptr;
     fd_ = -1;
-    unlink_on_close_ = false;
+    unlink_on_close_ = UnlinkOnClose();
 }
 
 namespace {
@@ -204,13 +204,13 @@ SharedMemory SharedMemory::create(std::string_view address, size_t size, uint32_
     check_size(size, address);
     mode_t perms = creation_mode(mode);
     std::string context = "shm create " + quoted(address);
-    shm.unlink_on_close_ = flags & unlink_on_close;
+    shm.unlink_on_close_ = UnlinkOnClose(flags & unlink_on_close);
 
     if (shm.where_.sysv()) {
         key_t key = shm.where_.kind == ShmAddress::Kind::key ? shm.where_.key : IPC_PRIVATE;
         int id = shmget(key, size, IPC_CREAT | IPC_EXCL | static_cast<int>(perms));
         if (id < 0 && errno == EEXIST && (flags & open_or_create)) {
-            shm.unlink_on_close_ = false;
+            shm.unlink_on_close_ = UnlinkOnClose();
             SharedMemory existing = open(address, flags & unlink_on_close);
             if (existing.size() < size)
                 fail(EINVAL, context + ": exists with " + std::to_string(existing.size()) +
@@ -300,7 +300,7 @@ SharedMemory SharedMemory::open(std::string_view address, uint32_t flags) {
     if (shm.where_.kind == ShmAddress::Kind::private_segment)
         fail(EINVAL, context + ": \"private\" makes a new segment; open an existing one by \"shmid:<n>\"");
     shm.readonly_ = flags & rdonly;
-    shm.unlink_on_close_ = flags & unlink_on_close;
+    shm.unlink_on_close_ = UnlinkOnClose(flags & unlink_on_close);
 
     if (shm.where_.sysv()) {
         int id = sysv_id(shm.where_, context);

@@ -2,6 +2,8 @@
 // address syntax ("/name", "key:<n>", "shmid:<n>", "private").
 #pragma once
 
+#include "common.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -61,7 +63,7 @@ class SharedMemory {
     // Makes this handle remove the object when closed, as IPC_UNLINK_ON_CLOSE
     // would have, for callers that decide only after checking the contents
     // (a failed check must not remove somebody else's object).
-    void set_unlink_on_close() { unlink_on_close_ = true; }
+    void set_unlink_on_close() { unlink_on_close_ = UnlinkOnClose(true); }
 
   private:
     SharedMemory() = default;
@@ -73,7 +75,7 @@ class SharedMemory {
     int fd_ = -1; // POSIX only; kept for info() and chmod()
     bool readonly_ = false;
     bool created_ = false;
-    bool unlink_on_close_ = false;
+    UnlinkOnClose unlink_on_close_;
 };
 
 } // namespace ipc

@@ -1,6 +1,6 @@
-// Runs a Catch2 suite, then fails it if it left a shared memory object
-// behind: a POSIX name of this run in /dev/shm, or a System V segment that
-// this process or one of its children created.
+// Runs a Catch2 suite, then fails it if it left an object behind: a POSIX
+// name of this run in /dev/shm or /dev/mqueue (when mounted), or a System V
+// segment that this process or one of its children created.
 #define CATCH_CONFIG_RUNNER
 #include "catch.hpp"
 #include "support.hpp"
@@ -34,12 +34,17 @@ std::set<int> sysv_segments() {
 int leftovers(const std::set<int> &before) {
     int found = 0;
     std::string prefix = "ipc-test-" + std::to_string(getpid()) + "-";
-    if (DIR *dir = opendir("/dev/shm")) {
+    // Message queues are listed only where the mqueue file system is mounted;
+    // removing the file removes the queue.
+    for (std::string where : {"/dev/shm/", "/dev/mqueue/"}) {
+        DIR *dir = opendir(where.c_str());
+        if (!dir)
+            continue;
         while (dirent *entry = readdir(dir)) {
             std::string name = entry->d_name;
             if (name.find(prefix) != std::string::npos) { // also "sem.ipc-test-..."
-                std::fprintf(stderr, "left behind: /dev/shm/%s\n", name.c_str());
-                std::remove(("/dev/shm/" + name).c_str());
+                std::fprintf(stderr, "left behind: %s%s\n", where.c_str(), name.c_str());
+                std::remove((where + name).c_str());
                 ++found;
             }
         }

@@ -10,6 +10,7 @@
 #include <set>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <system_error>
 #include <thread>
@@ -113,6 +114,18 @@ std::string message_of(const std::function<void()> &body) {
         return e.what();
     }
     return "";
+}
+
+} // namespace test
+
+namespace test {
+
+int under_umask(mode_t mask, const std::function<int()> &body) {
+    return in_child([&] {
+        umask(mask);
+        int rc = body();
+        return umask(0) == mask ? rc : 20;
+    });
 }
 
 } // namespace test

@@ -47,4 +47,8 @@ int error_of(const std::function<void()> &body);
 // The what() of the std::system_error that `body` throws, "" if it throws none.
 std::string message_of(const std::function<void()> &body);
 
+// Runs `body` in a child whose umask is `mask`; returns its wait status. The
+// child exits with 20 instead if `body` left the umask changed.
+int under_umask(mode_t mask, const std::function<int()> &body);
+
 } // namespace test

@@ -305,3 +305,15 @@ TEST_CASE("the common functions", "[common]") {
     CHECK(ipc_last_error() != nullptr);
     CHECK(ipc_page_size() == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
 }
+
+TEST_CASE("a child that inherits an unlink-on-close handle leaves the name alone", "[shm][process]") {
+    std::string name = test::unique_name("fork");
+    ipc_shm *shm = nullptr;
+    REQUIRE(ipc_shm_create(&shm, name.c_str(), 64, 0600, IPC_UNLINK_ON_CLOSE) == 0);
+    int status = test::in_child([&] { return ipc_shm_close(shm); });
+    REQUIRE(test::exit_code(status) == 0);
+    ipc_shm_info info{};
+    CHECK(ipc_shm_stat(name.c_str(), &info) == 0); // still there
+    REQUIRE(ipc_shm_close(shm) == 0);
+    CHECK(ipc_shm_stat(name.c_str(), &info) == -ENOENT); // the creator removed it
+}

@@ -15,6 +15,8 @@ from .shm import SharedMemory, ShmInfo
 from .shm import key as shm_key
 from .shm import stat as shm_stat
 from .shm import unlink as shm_unlink
+from .sem import Semaphore
+from .sem import unlink as sem_unlink
 
 __version__ = "%d.%d.%d" % version()
 
@@ -26,6 +28,6 @@ def page_size():
 
 __all__ = [
     "IPC_OPEN_OR_CREATE", "IPC_RDONLY", "IPC_UNLINK_ON_CLOSE", "IPC_WRONLY",
-    "Handle", "OwnerDeadError", "SharedMemory", "ShmInfo",
-    "last_error", "library_path", "page_size", "shm_key", "shm_stat", "shm_unlink", "version",
+    "Handle", "OwnerDeadError", "Semaphore", "SharedMemory", "ShmInfo",
+    "last_error", "library_path", "page_size", "sem_unlink", "shm_key", "shm_stat", "shm_unlink", "version",
 ]

@@ -1,6 +1,7 @@
 """Errors: negated errno codes from the C library become OSError subclasses."""
 
 import errno
+import time
 
 from . import _capi
 
@@ -37,3 +38,29 @@ def check(rc):
     if rc < 0:
         raise error(-rc)
     return rc
+
+
+def call_blocking(wait, timedwait, *args, timeout=None):
+    """Runs a blocking C call to completion and returns its non-negative result.
+
+    ``wait(*args)`` when `timeout` is None, else ``timedwait(*args, seconds)``.
+    A return of -EINTR means a signal handler interrupted the call: returning
+    to Python bytecode here runs the Python handlers of pending signals (so a
+    Ctrl-C raises KeyboardInterrupt, and any exception a handler raises
+    propagates from this call), then the call resumes with the time left,
+    measured on time.monotonic(). Other failures raise as check() does.
+    """
+    if timeout is None:
+        while True:
+            rc = wait(*args)
+            if rc != -errno.EINTR:
+                return check(rc)
+    deadline = time.monotonic() + timeout
+    seconds = timeout
+    while True:
+        rc = timedwait(*args, seconds)
+        if rc != -errno.EINTR:
+            return check(rc)
+        # The library already rejected a NaN or negative timeout, so the
+        # remaining time is a plain number; 0 makes the next call poll once.
+        seconds = max(0.0, deadline - time.monotonic())

@@ -2,7 +2,7 @@
     IPC
 
 Inter-process communication over libipc: shared memory (POSIX named objects and
-System V segments), with the names and behaviour of IPC.jl
+System V segments) and semaphores (named and in memory), with the names and behaviour of IPC.jl
 (InterProcessCommunication.jl).
 
 The library is `ENV["IPC_LIBRARY"]` when that is set when the package is loaded,
@@ -12,13 +12,15 @@ module IPC
 
 import Base.Libc.Libdl
 
-export SharedMemory, ShmId, ShmInfo, shminfo, shminfo!, shmid, shmrm, shmcfg, TimeoutError
+export SharedMemory, ShmId, ShmInfo, shminfo, shminfo!, shmid, shmrm, shmcfg, TimeoutError,
+    Semaphore, post, trywait
 
 # One file per area of the C API; each later area (semaphores, arrays, signals,
 # locks, message queues) is one more include here.
 include("constants.jl")
 include("library.jl")
 include("shm.jl")
+include("sem.jl")
 
 function __init__()
     _load_library()

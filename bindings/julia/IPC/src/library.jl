@@ -95,3 +95,24 @@ end
 
 # Returns a non-negative result, throws for a negative one.
 _check(rc::Integer) = rc < 0 ? throw(_exception(rc)) : rc
+
+# Runs a blocking call to completion and returns its non-negative result:
+# `call()` without a timeout, `call(seconds)` with one. A return of -EINTR means
+# a signal handler interrupted the wait, as when Julia's runtime delivers a
+# Ctrl-C: the safepoint throws the pending `InterruptException` (what IPC.jl
+# threw on EINTR), otherwise the call resumes with the time left, measured on
+# the monotonic clock of `time_ns()`. Other failures throw as `_check` does.
+function _waiting(call::Function, seconds::Union{Float64,Nothing} = nothing)
+    start = time_ns()
+    while true
+        rc = seconds === nothing ? call() : call(seconds)
+        rc == -Libc.EINTR || return _check(rc)
+        GC.safepoint()
+        if seconds !== nothing
+            # The library already rejected NaN and negative timeouts; 0 polls once.
+            elapsed = (time_ns() - start) / 1e9
+            seconds = max(0.0, seconds - elapsed)
+            start = time_ns()
+        end
+    end
+end

@@ -242,4 +242,6 @@ end
     @test errno_of(() -> shminfo(child_name)) == Libc.ENOENT
 end
 
+include("sem.jl")
+
 end # testset IPC

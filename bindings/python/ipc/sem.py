@@ -1,0 +1,258 @@
+"""Semaphores: POSIX named semaphores and process-shared semaphores placed in
+any shared memory (ipc/sem.h).
+
+A named semaphore (``/name``) is the one ``sem_open("/name")`` opens in C. A
+semaphore in memory sits at an offset of a :class:`ipc.SharedMemory` (or of
+any writable buffer) that every user maps: one process calls
+:meth:`Semaphore.init`, the others :meth:`Semaphore.attach` at the same offset.
+"""
+
+import ctypes
+import errno
+import functools
+import operator
+import os
+from ctypes import POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
+
+from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, encode, fn
+from ._errors import call_blocking, check
+from ._handle import Handle
+from .shm import SharedMemory
+
+_create = fn("ipc_sem_create", c_int, POINTER(c_void_p), c_char_p, c_uint32, c_uint32, c_uint32)
+_open = fn("ipc_sem_open", c_int, POINTER(c_void_p), c_char_p)
+_init = fn("ipc_sem_init", c_int, POINTER(c_void_p), c_void_p, c_size_t, c_uint32)
+_attach = fn("ipc_sem_attach", c_int, POINTER(c_void_p), c_void_p, c_size_t)
+_close = fn("ipc_sem_close", c_int, c_void_p)
+_post = fn("ipc_sem_post", c_int, c_void_p)
+_wait = fn("ipc_sem_wait", c_int, c_void_p)
+_trywait = fn("ipc_sem_trywait", c_int, c_void_p)
+_timedwait = fn("ipc_sem_timedwait", c_int, c_void_p, c_double)
+_value = fn("ipc_sem_value", c_int, c_void_p)
+_set_spin = fn("ipc_sem_set_spin", c_int, c_void_p, c_int64)
+_unlink = fn("ipc_sem_unlink", c_int, c_char_p)
+_size = fn("ipc_sem_size", c_size_t)
+_alignment = fn("ipc_sem_alignment", c_size_t)
+_value_max = fn("ipc_sem_value_max", c_int)
+
+
+def unlink(name):
+    """Removes the name of a named semaphore (FileNotFoundError when there is
+    none). Processes that have it open keep using it."""
+    check(_unlink(encode(name)))
+
+
+def _close_in_creator(creator, pointer):
+    """Closes an unlink-on-close handle only in the process that made it: a
+    forked child closing or dropping its inherited copy must not remove the
+    name its parent still uses, so the child leaves its copy of the handle."""
+    return _close(pointer) if os.getpid() == creator else 0
+
+
+def _memory(target, offset):
+    """(keeper, address, bytes available) for a semaphore at `offset` of a
+    SharedMemory or of a writable buffer; `keeper` keeps the memory alive."""
+    offset = operator.index(offset)
+    if offset < 0:
+        raise ValueError("offset must not be negative")
+    if isinstance(target, SharedMemory):
+        target._handle()  # ValueError once closed
+        if target.readonly:
+            raise ValueError("the shared memory is mapped read-only; a semaphore needs it read-write")
+        target = target._memory  # the ctypes object that keeps the mapping alive
+    try:
+        whole = memoryview(target)
+    except TypeError:
+        raise TypeError(f"a semaphore needs a SharedMemory or a writable buffer, not {type(target).__name__}") from None
+    with whole:
+        size = whole.nbytes
+        if whole.readonly:
+            raise TypeError("a semaphore needs a writable buffer, not a read-only one")
+    if offset > size:
+        raise ValueError(f"offset {offset} is beyond the {size} bytes of the buffer")
+    # from_buffer holds an export of the buffer: it stays alive, and a
+    # bytearray cannot be resized (moved) under the semaphore.
+    keeper = (c_char * size).from_buffer(target)
+    return keeper, ctypes.addressof(keeper) + offset, size - offset
+
+
+class Semaphore(Handle):
+    """A counting semaphore shared by processes, used like threading.Semaphore.
+
+    Make one with :meth:`create` or :meth:`open` (named) or with :meth:`init`
+    or :meth:`attach` (in memory); calling the class itself is refused.
+
+    ``with sem:`` acquires the semaphore and releases it at the end of the
+    block, as with threading.Semaphore; it does not close the handle. End the
+    handle with :meth:`close` (or leave it to the finaliser). Closing a
+    semaphore in memory leaves the semaphore itself in place for the others.
+
+    Blocking waits release the GIL and stay interruptible: a signal runs its
+    Python handler (Ctrl-C raises KeyboardInterrupt) and the wait resumes with
+    the time left.
+    """
+
+    #: Bytes a semaphore takes in memory (``ipc_sem_size()``).
+    SIZE = _size()
+    #: Alignment a semaphore needs in memory (``ipc_sem_alignment()``).
+    ALIGNMENT = _alignment()
+    #: The largest value (``ipc_sem_value_max()``, SEM_VALUE_MAX).
+    VALUE_MAX = _value_max()
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use Semaphore.create(), open(), init() or attach()")
+
+    @classmethod
+    def _wrap(cls, pointer, close=_close, **fields):
+        self = object.__new__(cls)
+        self._spin, self._name, self._memory, self._offset = 0, None, None, None
+        self.__dict__.update({"_" + key: value for key, value in fields.items()})
+        self._own(pointer, close)
+        return self
+
+    @classmethod
+    def create(cls, name, value=0, *, mode=0o600, unlink_on_close=False, open_or_create=False):
+        """Creates the named semaphore `name` (``/name``) holding `value`,
+        with permission bits `mode` whatever the umask. Creation is exclusive
+        (FileExistsError) unless open_or_create, which opens an existing one
+        and then ignores value and mode. With unlink_on_close, closing this
+        handle removes the name if it still names this semaphore."""
+        flags = (IPC_UNLINK_ON_CLOSE if unlink_on_close else 0) | (IPC_OPEN_OR_CREATE if open_or_create else 0)
+        out = c_void_p()
+        check(_create(byref(out), encode(name), _count(value), operator.index(mode), flags))
+        close = functools.partial(_close_in_creator, os.getpid()) if unlink_on_close else _close
+        return cls._wrap(out.value, close, name=_text(name))
+
+    @classmethod
+    def open(cls, name):
+        """Opens the existing named semaphore `name` (made by libipc or by
+        ``sem_open``); FileNotFoundError when there is none."""
+        out = c_void_p()
+        check(_open(byref(out), encode(name)))
+        return cls._wrap(out.value, name=_text(name))
+
+    @classmethod
+    def init(cls, buffer_or_shm, offset=0, value=0):
+        """Initialises a process-shared semaphore holding `value` at `offset`
+        of a SharedMemory (or any writable buffer: bytearray, mmap, numpy
+        array...), aligned to ALIGNMENT with SIZE bytes there. Do it once,
+        before others attach. The memory stays alive as long as the handle."""
+        memory, address, avail = _memory(buffer_or_shm, offset)
+        out = c_void_p()
+        check(_init(byref(out), address, avail, _count(value)))
+        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+
+    @classmethod
+    def attach(cls, buffer_or_shm, offset=0):
+        """A handle to the semaphore that init() (here or in another process)
+        put at `offset` of this memory; OSError(EINVAL) when none is there."""
+        memory, address, avail = _memory(buffer_or_shm, offset)
+        out = c_void_p()
+        check(_attach(byref(out), address, avail))
+        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+
+    unlink = staticmethod(unlink)
+
+    # threading.Semaphore's interface
+
+    def acquire(self, blocking=True, timeout=None):
+        """Takes one unit, as threading.Semaphore.acquire: True when taken,
+        False when not blocking and the value is 0 or when `timeout` seconds
+        ran out (None waits without limit)."""
+        if not blocking and timeout is not None:
+            raise ValueError("can't specify timeout for non-blocking acquire")
+        handle = self._handle()
+        if not blocking:
+            rc = _trywait(handle)
+            return rc != -errno.EAGAIN and check(rc) == 0
+        try:
+            call_blocking(_wait, _timedwait, handle, timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def release(self, n=1):
+        """Adds `n` units (one post each), as threading.Semaphore.release."""
+        if n < 1:
+            raise ValueError("n must be one or more")
+        handle = self._handle()
+        for _ in range(n):
+            check(_post(handle))
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc):
+        self.release()
+
+    # The C library's interface
+
+    def post(self):
+        """Adds one unit, waking one waiter; OSError(EOVERFLOW) at VALUE_MAX."""
+        check(_post(self._handle()))
+
+    def wait(self, timeout=None):
+        """Takes one unit, waiting at most `timeout` seconds (None: without
+        limit); TimeoutError when the time runs out."""
+        call_blocking(_wait, _timedwait, self._handle(), timeout=timeout)
+
+    def trywait(self):
+        """Takes one unit if there is one; BlockingIOError otherwise."""
+        check(_trywait(self._handle()))
+
+    @property
+    def value(self):
+        """The current value (0 while processes wait)."""
+        return check(_value(self._handle()))
+
+    @property
+    def spin(self):
+        """How long, in nanoseconds, waits through this handle poll before
+        sleeping in the kernel (0, the default, sleeps at once)."""
+        self._handle()
+        return self._spin
+
+    @spin.setter
+    def spin(self, nanoseconds):
+        nanoseconds = operator.index(nanoseconds)
+        check(_set_spin(self._handle(), nanoseconds))
+        self._spin = nanoseconds
+
+    @property
+    def name(self):
+        """The name of a named semaphore; None for a semaphore in memory."""
+        return self._name
+
+    @property
+    def offset(self):
+        """The offset of a semaphore in memory; None for a named one."""
+        return self._offset
+
+    def __reduce__(self):
+        # Pickled (e.g. to a multiprocessing "spawn" child) as the way to reach
+        # the same semaphore: its name, or the shared memory and offset.
+        if self._name is not None:
+            return Semaphore.open, (self._name,)
+        if isinstance(self._memory[0], SharedMemory):
+            return Semaphore.attach, (self._memory[0], self._offset)
+        raise TypeError("a semaphore in a private buffer cannot be pickled")
+
+    def _closing(self):
+        self._memory = None  # the buffer may go once the handle is released
+
+    def _describe(self):
+        where = repr(self._name) if self._name is not None else f"in memory at offset {self._offset}"
+        return f"{where} value={self.value}"
+
+
+def _count(value):
+    """A semaphore value: an int from 0 to VALUE_MAX (the library checks the top)."""
+    value = operator.index(value)
+    if value < 0:
+        raise ValueError("a semaphore value must not be negative")
+    return min(value, 0xFFFFFFFF)  # larger values stay too large for the library
+
+
+def _text(name):
+    return name.decode("utf-8", "replace") if isinstance(name, (bytes, bytearray)) else name
