@@ -19,8 +19,12 @@ function pointer typedefs, enum constants with explicit values, integer
   prints "python binding not present" and checks only Julia.
 - With --library, every header function must be exported by the library.
 
-Functions a binding leaves unbound are listed for information only. Any
-mismatch is printed with its file and line, and the exit status is 1.
+Every exported function must be reachable from both bindings, unless
+tests/conformance/unbound.txt lists it for that binding with the reason
+(lines "python ipc_x  reason"); an exception for a function that is bound is
+an error too, so the list stays short and true. (A tree without that file, such
+as the self-test's fixtures, gets the unbound functions listed for information.)
+Any mismatch is printed with its file and line, and the exit status is 1.
 """
 
 import argparse
@@ -663,6 +667,22 @@ def check_library(api, library, report):
             report.errors.append(f"{fn.where}: {name} is declared IPC_API but {library} does not export it")
 
 
+def read_exceptions(path):
+    """{language: {function: reason}} from unbound.txt, or None without the file."""
+    if not path.exists():
+        return None
+    exceptions = {}
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 3:
+            raise SystemExit(f"{path}:{number}: expected 'LANGUAGE FUNCTION REASON'")
+        exceptions.setdefault(parts[0], {})[parts[1]] = parts[2]
+    return exceptions
+
+
 def run(root, library=None, out=sys.stdout):
     """Runs every check on the tree at root; returns the Report."""
     report = Report()
@@ -678,11 +698,25 @@ def run(root, library=None, out=sys.stdout):
     check_python(root, api, library, report)
     print(f"headers: {len(api.functions)} functions, {len(api.constants)} constants, "
           f"{len(api.structs)} structs, {len(api.handles)} handle types", file=out)
+    exceptions = read_exceptions(Path(root) / "tests" / "conformance" / "unbound.txt")
     for language, (nfun, nconst) in sorted(report.counts.items()):
         unbound = sorted(set(api.functions) - report.bound[language])
         print(f"{language}: {nfun} bound calls checked, {nconst} constants checked", file=out)
-        if unbound:
-            print(f"{language}: not bound (information): {', '.join(unbound)}", file=out)
+        if exceptions is None:
+            if unbound:
+                print(f"{language}: not bound (information): {', '.join(unbound)}", file=out)
+            continue
+        allowed = exceptions.get(language, {})
+        for name in unbound:
+            if name not in allowed:
+                report.errors.append(f"{language}: {name} is exported but not bound; bind it, or list it in "
+                                     f"tests/conformance/unbound.txt with the reason")
+        for name in sorted(allowed):
+            if name not in unbound:
+                report.errors.append(f"tests/conformance/unbound.txt: {language} {name} is bound (or not "
+                                     f"exported): remove the exception")
+        if allowed:
+            print(f"{language}: deliberately not bound: {', '.join(sorted(allowed))}", file=out)
     for note in report.notes:
         print(note, file=out)
     for error in report.errors:

@@ -1,5 +1,6 @@
 // ipc: list, inspect and remove the IPC objects of this host; run the demo
 // and the benchmarks. Exit status: 0 success, 1 a failed operation, 2 bad usage.
+#include "demo.h"
 #include "objects.hpp"
 
 #include <ipc.h>
@@ -7,8 +8,14 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using ipc_tool::Object;
 using json = nlohmann::ordered_json;
@@ -153,6 +160,107 @@ int rm(const std::vector<std::string> &addresses, const std::string &kind, bool 
     return status;
 }
 
+// The tool's companions: from the source and build trees when this binary
+// is the build tree's, else from where `meson install` put them.
+bool in_build_tree() {
+    char exe[4096] = {};
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    return n > 0 && std::string(exe, static_cast<size_t>(n)).starts_with(IPC_TOOL_BUILD_DIR "/");
+}
+
+std::string companion(const std::string &installed_name, const std::string &source_path) {
+    return in_build_tree() ? std::string(IPC_TOOL_SOURCE_DIR) + "/" + source_path
+                           : std::string(IPC_TOOL_DATA_DIR) + "/" + installed_name;
+}
+
+// Debian's interpreter has numpy; the first python3 on PATH may not.
+std::string python() { return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3"; }
+
+// In the build tree, Python finds the package and library of this build.
+void python_environment() {
+    if (!in_build_tree())
+        return;
+    std::string path = std::string(IPC_TOOL_SOURCE_DIR) + "/bindings/python";
+    if (const char *old = std::getenv("PYTHONPATH"); old && *old)
+        path += std::string(":") + old;
+    setenv("PYTHONPATH", path.c_str(), 1);
+    setenv("IPC_LIBRARY", IPC_TOOL_BUILD_DIR "/libipc.so.1", 1);
+}
+
+int bench(bool as_json, bool quick) {
+    std::string dir = in_build_tree() ? IPC_TOOL_BUILD_DIR "/tools/bench" : IPC_TOOL_LIBEXEC_DIR;
+    std::string script = companion("report.py", "tools/bench/report.py");
+    std::vector<std::string> args = {python(), script, dir};
+    if (as_json)
+        args.push_back("--json");
+    if (quick)
+        args.push_back("--quick");
+    std::vector<char *> argv;
+    for (auto &arg : args)
+        argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::fprintf(stderr, "ipc bench: cannot run %s: %s\n", argv[0], std::strerror(errno));
+    return failed;
+}
+
+volatile int demo_stop = 0;
+void on_demo_signal(int) { demo_stop = 1; }
+
+struct DemoConsumer {
+    std::string script, control, frames;
+    pid_t pid = -1;
+};
+
+// Called by the producer once its objects exist: starts the Python consumer.
+void start_consumer(void *user) {
+    auto *consumer = static_cast<DemoConsumer *>(user);
+    std::string interpreter = python();
+    consumer->pid = fork();
+    if (consumer->pid == 0) {
+        execlp(interpreter.c_str(), interpreter.c_str(), consumer->script.c_str(), consumer->control.c_str(),
+               consumer->frames.c_str(), static_cast<char *>(nullptr));
+        std::fprintf(stderr, "ipc demo: cannot run %s: %s\n", interpreter.c_str(), std::strerror(errno));
+        _exit(127);
+    }
+}
+
+int demo(double seconds, int64_t size) {
+    std::string prefix = "/ipc-demo-" + std::to_string(getpid());
+    DemoConsumer consumer{companion("demo_consumer.py", "tools/ipc/demo_consumer.py"), prefix + "-control",
+                          prefix + "-frames"};
+    python_environment();
+
+    // Ctrl-C stops the producer's loop (its waits return -EINTR) and raises
+    // KeyboardInterrupt in the consumer: both then clean up.
+    struct sigaction action {};
+    action.sa_handler = on_demo_signal;
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+
+    std::printf("ipc demo: a producer in C publishes %lldx%lld Float32 frames into the shared array %s,\n"
+                "signalling each through semaphores in %s; a consumer in Python reads them zero-copy\n"
+                "with numpy and checks every pixel. Running for %.0f s (Ctrl-C stops it).\n",
+                static_cast<long long>(size), static_cast<long long>(size), consumer.frames.c_str(),
+                consumer.control.c_str(), seconds);
+    std::fflush(stdout);
+    demo_options options{consumer.control.c_str(), consumer.frames.c_str(), size, size, seconds, &demo_stop};
+    int64_t produced = demo_produce(&options, start_consumer, &consumer);
+    if (produced < 0)
+        std::fprintf(stderr, "ipc demo: %s\n", produced == -EPIPE ? "the consumer stopped answering" : ipc_last_error());
+
+    int status = 0;
+    if (consumer.pid > 0) {
+        while (waitpid(consumer.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+    }
+    if (produced >= 0)
+        std::printf("producer: %lld frames published; every object removed\n", static_cast<long long>(produced));
+    if (demo_stop)
+        return 130;
+    return produced >= 0 && consumer.pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : failed;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -182,6 +290,17 @@ int main(int argc, char **argv) {
     rm_cmd->add_flag("--stale", stale, "Remove every object whose creator is gone and that nobody attached");
     rm_cmd->add_flag("--dry-run", dry_run, "Only print what would be removed");
 
+    double seconds = 5;
+    int64_t size = 512;
+    auto *demo_cmd = app.add_subcommand("demo", "A C camera feeds frames to a Python analysis process, zero-copy");
+    demo_cmd->add_option("--seconds", seconds, "How long to run")->check(CLI::Range(0.1, 3600.0));
+    demo_cmd->add_option("--size", size, "Frame width and height in pixels")->check(CLI::Range(1, 8192));
+
+    bool quick = false;
+    auto *bench_cmd = app.add_subcommand("bench", "Run the benchmark suite against the alternatives");
+    bench_cmd->add_flag("--json", as_json, "Print JSON instead of the table");
+    bench_cmd->add_flag("--quick", quick, "Few short repetitions: a smoke run");
+
     try {
         app.parse(argc, argv);
         if (rm_cmd->parsed() && addresses.empty() && !stale)
@@ -195,5 +314,9 @@ int main(int argc, char **argv) {
         return ls(as_json);
     if (info_cmd->parsed())
         return info(address, kind, as_json);
+    if (demo_cmd->parsed())
+        return demo(seconds, size);
+    if (bench_cmd->parsed())
+        return bench(as_json, quick);
     return rm(addresses, kind, stale, dry_run);
 }
