@@ -27,6 +27,11 @@ from .mq import MessageQueue
 from .mq import unlink as mq_unlink
 
 import sys as _sys
+from .sig import (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART, SIG_BLOCK,
+                  SIG_SETMASK, SIG_UNBLOCK, SIGRTMAX, SIGRTMIN, SigAction, SigInfo, SigSet, default_signal,
+                  ignore_signal, last_siginfo, read_signalfd, record_signal, recorded, reset_recorded,
+                  restore_sigaction, sigaction, signal_name, signal_number, signalfd, sigpending, sigprocmask,
+                  sigqueue, sigsuspend, sigtrywait, sigwait)
 
 __version__ = "%d.%d.%d" % version()
 

@@ -17,6 +17,7 @@ export SharedMemory, ShmId, ShmInfo, shminfo, shminfo!, shmid, shmrm, shmcfg, Ti
 export Semaphore, post, trywait
 export WrappedArray, WrappedVector, WrappedMatrix, WrappedArrayHeader, ShmArray, ShmVector, ShmMatrix
 export MessageQueue, send, trysend, receive, receive!, tryreceive
+export SigSet, SigInfo, SigAction, sigaction, sigaction!, sigpending, sigpending!, sigprocmask, sigprocmask!, sigqueue, sigsuspend, sigwait, sigwait!
 
 # One file per area of the C API; each later area (semaphores, arrays, signals,
 # locks, message queues) is one more include here.
@@ -26,6 +27,7 @@ include("shm.jl")
 include("sem.jl")
 include("array.jl")
 include("mq.jl")
+include("sig.jl")
 
 function __init__()
     _load_library()

@@ -245,5 +245,6 @@ end
 include("sem.jl")
 include("array.jl")
 include("mq.jl")
+include("sig.jl")
 
 end # testset IPC
