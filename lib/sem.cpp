@@ -122,6 +122,7 @@ void make_file(Fd &file, mode_t perms, uint32_t value, const std::string &contex
                 fail_errno(context);
         }
     }
+    record_creator(file.fd); // so `ipc rm --stale` knows a semaphore whose creator died
     sem_t fresh;
     std::memset(&fresh, 0, sizeof fresh);
     if (sem_init(&fresh, 1, value) < 0 || fchmod(file.fd, perms) < 0)

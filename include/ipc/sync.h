@@ -139,6 +139,11 @@ IPC_API int ipc_mutex_open(ipc_mutex **out, const char *name);
  * @brief Frees the handle (and unmaps a named mutex, removing its name if it
  *        was made with ::IPC_UNLINK_ON_CLOSE). The mutex itself stays, and a
  *        lock this process holds stays held.
+ *
+ * Unlock before closing: if a process unmaps a mutex it holds and then dies,
+ * the kernel can no longer mark the mutex owner-dead, so it stays locked for
+ * ever and its waiters hang. (The same holds for unmapping the memory of a
+ * mutex made with ipc_mutex_init().)
  * @param m A handle, or NULL (a no-op).
  * @return 0, or `-EBADF`.
  */

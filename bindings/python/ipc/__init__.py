@@ -32,6 +32,7 @@ from .sig import (SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHA
                   ignore_signal, last_siginfo, read_signalfd, record_signal, recorded, reset_recorded,
                   restore_sigaction, sigaction, signal_name, signal_number, signalfd, sigpending, sigprocmask,
                   sigqueue, sigsuspend, sigtrywait, sigwait)
+from .sync import Condition, Mutex, RWLock
 
 __version__ = "%d.%d.%d" % version()
 

@@ -18,6 +18,7 @@ export Semaphore, post, trywait
 export WrappedArray, WrappedVector, WrappedMatrix, WrappedArrayHeader, ShmArray, ShmVector, ShmMatrix
 export MessageQueue, send, trysend, receive, receive!, tryreceive
 export SigSet, SigInfo, SigAction, sigaction, sigaction!, sigpending, sigpending!, sigprocmask, sigprocmask!, sigqueue, sigsuspend, sigwait, sigwait!
+export signal, timedlock  # IPC.Mutex, IPC.Condition, IPC.RWLock stay qualified, as in IPC.jl
 
 # One file per area of the C API; each later area (semaphores, arrays, signals,
 # locks, message queues) is one more include here.
@@ -28,6 +29,7 @@ include("sem.jl")
 include("array.jl")
 include("mq.jl")
 include("sig.jl")
+include("sync.jl")
 
 function __init__()
     _load_library()

@@ -51,3 +51,6 @@ const IPC_SA_NOCLDSTOP = UInt32(16)
 const IPC_SA_NOCLDWAIT = UInt32(32)
 const IPC_SIG_FD_NONBLOCK = UInt32(1)
 const IPC_SIG_NAME_MAX = Int(16)
+# sync.h
+const IPC_SYNC_ALIGN = Int(8)
+const IPC_RWLOCK_PREFER_WRITER = UInt32(0x100)

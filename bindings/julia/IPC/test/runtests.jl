@@ -246,5 +246,6 @@ include("sem.jl")
 include("array.jl")
 include("mq.jl")
 include("sig.jl")
+include("sync.jl")
 
 end # testset IPC
