@@ -6,7 +6,7 @@
  * count) on success, or a negated `errno` value on failure, such as `-ENOENT`
  * or `-ETIMEDOUT`. No custom error numbers are used. `ipc_strerror()` names a
  * code and `ipc_last_error()` gives the calling thread's last failure with its
- * context, for example `shm_open("/frames"): Permission denied`.
+ * context, for example `shm open "/frames": Permission denied`.
  *
  * Ownership: the caller owns what an `..._open` or `..._create` returns through
  * its first out-parameter and ends it with the matching `..._close` (or
@@ -70,7 +70,7 @@ IPC_API const char *ipc_strerror(int code);
 
 /**
  * @brief The message of the calling thread's most recent failure, with its
- *        context, for example `shm_open("/frames"): Permission denied`.
+ *        context, for example `shm open "/frames": Permission denied`.
  *
  * A successful call does not clear it. The message of a thread stays valid
  * until that thread's next failing libipc call.
