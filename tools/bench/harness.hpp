@@ -95,6 +95,15 @@ inline int64_t now_ns() {
     return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
+// Nanoseconds of n calls of `op` in this process: the body of a contender
+// whose set-up is done.
+template <class Op> double loop_ns(int64_t n, Op &&op) {
+    int64_t start = now_ns();
+    for (int64_t i = 0; i < n; ++i)
+        op(i);
+    return static_cast<double>(now_ns() - start);
+}
+
 // Pins process `pid` (0: the caller) to the index-th CPU the caller could run
 // on at its first call, modulo their number. False when it cannot, or when there is one CPU
 // only. Pin a forked peer from the parent, right after the fork: a peer left

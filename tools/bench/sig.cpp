@@ -91,13 +91,11 @@ template <class Api> bench::Contender signal_trip(std::string name, bench::Kind 
 template <class Api> bench::Contender to_self(std::string name, bench::Kind kind) {
     return {std::move(name), kind, [](int64_t n) {
                 const pid_t self = getpid();
-                int64_t start = bench::now_ns();
-                for (int64_t i = 0; i < n; ++i) {
+                return bench::loop_ns(n, [self](int64_t i) {
                     Api::send(self, i);
                     if (Api::take() != i)
                         die("a signal came back with the wrong value");
-                }
-                return static_cast<double>(bench::now_ns() - start);
+                });
             }};
 }
 
