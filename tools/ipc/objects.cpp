@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -43,34 +44,41 @@ std::vector<int> processes() {
     return pids;
 }
 
-// Which processes map or hold open each path, from /proc/<pid>/maps and /fd.
-std::map<std::string, std::set<int>> users() {
-    std::map<std::string, std::set<int>> by_path;
+// A file's identity: a mapping or descriptor made before the file got its
+// name (libipc links finished objects into place) shows no useful path.
+using FileId = std::pair<dev_t, ino_t>;
+
+// Which processes map or hold open each file, from /proc/<pid>/maps and /fd.
+std::map<FileId, std::set<int>> users() {
+    std::map<FileId, std::set<int>> by_file;
     for (int pid : processes()) {
         std::string base = "/proc/" + std::to_string(pid);
         std::ifstream maps(base + "/maps");
         std::string line;
         while (std::getline(maps, line)) {
-            auto slash = line.find('/');
-            if (slash == std::string::npos)
-                continue;
-            std::string path = line.substr(slash);
-            if (path.size() > 10 && path.ends_with(" (deleted)"))
-                continue;
-            by_path[path].insert(pid);
+            std::istringstream fields(line); // address perms offset major:minor inode path
+            std::string address, perms, offset, device;
+            unsigned long long inode = 0;
+            unsigned major = 0, minor = 0;
+            if (fields >> address >> perms >> offset >> device >> inode && inode != 0 &&
+                std::sscanf(device.c_str(), "%x:%x", &major, &minor) == 2)
+                by_file[{makedev(major, minor), static_cast<ino_t>(inode)}].insert(pid);
         }
         if (DIR *fds = opendir((base + "/fd").c_str())) {
             while (dirent *entry = readdir(fds)) {
-                char target[4096];
-                std::string link = base + "/fd/" + entry->d_name;
-                ssize_t n = readlink(link.c_str(), target, sizeof target - 1);
-                if (n > 0)
-                    by_path[std::string(target, static_cast<size_t>(n))].insert(pid);
+                struct stat st {};
+                if (entry->d_name[0] != '.' && stat((base + "/fd/" + entry->d_name).c_str(), &st) == 0)
+                    by_file[{st.st_dev, st.st_ino}].insert(pid);
             }
             closedir(fds);
         }
     }
-    return by_path;
+    return by_file;
+}
+
+int64_t count_users(const std::map<FileId, std::set<int>> &in_use, const struct stat &st) {
+    auto found = in_use.find({st.st_dev, st.st_ino});
+    return found == in_use.end() ? 0 : static_cast<int64_t>(found->second.size());
 }
 
 std::optional<int> recorded_creator(const std::string &path) {
@@ -105,7 +113,7 @@ void judge(Object &object) {
     object.stale = object.creator_alive == false && object.attached.value_or(1) == 0;
 }
 
-void posix_objects(Listing &out, const std::map<std::string, std::set<int>> &in_use) {
+void posix_objects(Listing &out, const std::map<FileId, std::set<int>> &in_use) {
     DIR *dir = opendir(shm_dir);
     if (!dir) {
         out.notes.push_back(std::string("POSIX shared memory: cannot read ") + shm_dir + ": " + std::strerror(errno));
@@ -125,8 +133,7 @@ void posix_objects(Listing &out, const std::map<std::string, std::set<int>> &in_
         object.mode = st.st_mode & 0777;
         object.uid = st.st_uid;
         object.changed = st.st_ctime;
-        auto users_of = in_use.find(path);
-        object.attached = users_of == in_use.end() ? 0 : static_cast<int64_t>(users_of->second.size());
+        object.attached = count_users(in_use, st);
         object.creator = recorded_creator(path);
         judge(object);
         out.objects.push_back(object);
@@ -164,7 +171,7 @@ void sysv_objects(Listing &out) {
     }
 }
 
-void queue_objects(Listing &out, const std::map<std::string, std::set<int>> &in_use) {
+void queue_objects(Listing &out, const std::map<FileId, std::set<int>> &in_use) {
     struct statfs fs {};
     if (statfs(mq_dir, &fs) != 0 || fs.f_type != mqueue_magic) {
         out.notes.push_back(std::string("POSIX message queues: ") + mq_dir +
@@ -190,8 +197,7 @@ void queue_objects(Listing &out, const std::map<std::string, std::set<int>> &in_
         std::string word;
         if (status >> word && word.starts_with("QSIZE:"))
             object.size = std::stoull(word.substr(6));
-        auto users_of = in_use.find(object.address); // a queue descriptor reads as "/name"
-        object.attached = users_of == in_use.end() ? 0 : static_cast<int64_t>(users_of->second.size());
+        object.attached = count_users(in_use, st);
         judge(object);
         out.objects.push_back(object);
     }

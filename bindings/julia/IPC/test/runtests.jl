@@ -243,5 +243,7 @@ end
 end
 
 include("sem.jl")
+include("array.jl")
+include("mq.jl")
 
 end # testset IPC
