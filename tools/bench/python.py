@@ -26,6 +26,7 @@ import json
 import mmap
 import multiprocessing
 import os
+import signal
 import statistics
 import sys
 import time
@@ -152,14 +153,19 @@ def pin(index, pid=0):
 pin.allowed = os.sched_getaffinity(0)
 
 
+class PeerFailed(Exception):
+    pass
+
+
 def round_trips(harness, make):
     """A run(n) timing n round trips between this process and a forked peer:
     make() builds the objects before the fork and returns (ping, pong,
-    close): ping passes the turn and waits for it back, pong (in the peer)
-    waits for it and passes it back, close (in the parent) cleans up."""
+    close[, finish]): ping passes the turn and waits for it back, pong (in
+    the peer) waits for it and passes it back, close (in the parent) cleans
+    up, finish (in the peer, before it exits) flushes what it sent."""
 
     def run(n):
-        ping, pong, close = make()
+        ping, pong, close, *finish = make()
         warmup = min(50, n)
         sys.stdout.flush()
         pid = os.fork()
@@ -168,10 +174,18 @@ def round_trips(harness, make):
             try:
                 for _ in range(warmup + n):
                     pong()
+                for done in finish:
+                    done()
             except BaseException as e:  # the parent reports it by the status
                 print(f"bench python: peer: {e!r}", file=sys.stderr)
                 status = 1
             os._exit(status)
+        def on_child(*_):  # a peer that failed would leave the parent waiting for ever
+            ended, status = os.waitpid(pid, os.WNOHANG)
+            if ended and status != 0:
+                raise PeerFailed
+        previous = signal.signal(signal.SIGCHLD, on_child)
+        status = None
         try:
             if harness.pinned:
                 pin(1, pid)
@@ -181,8 +195,14 @@ def round_trips(harness, make):
             for _ in range(n):
                 ping()
             took = time.perf_counter_ns() - start
+        except PeerFailed:
+            sys.exit("bench python: the peer process failed")
         finally:
-            _, status = os.waitpid(pid, 0)
+            signal.signal(signal.SIGCHLD, previous)
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:  # reaped by on_child: it exited 0
+                status = 0
             close()
         if status != 0:
             sys.exit("bench python: the peer process failed")
@@ -290,12 +310,12 @@ def message_cases(h):
     def mp_queue():
         queues = [fork.Queue() for _ in range(2)]
 
-        def close():
+        def close():  # in the peer too: its last put is in the feeder thread until then
             for q in queues:
                 q.close()
                 q.join_thread()
         ping, pong = pair(lambda k: queues[k].put(message), lambda k: queues[k].get())
-        return ping, pong, close
+        return ping, pong, close, close
 
     def mp_pipe():
         a, b = fork.Pipe()
@@ -374,13 +394,14 @@ def array_cases(h):
     def write(make):
         def run(n):
             target = make()
+            numpy.copyto(target, source)  # first touch (page faults) untimed: the bandwidth is timed
             start = time.perf_counter_ns()
             for _ in range(n):
                 numpy.copyto(target, source)
             return time.perf_counter_ns() - start
         return run
 
-    h.note("numpy.copyto of 64 MiB of float32 into the destination (one process)")
+    h.note("numpy.copyto of 64 MiB of float32 into a destination written once before (one process)")
     h.run("write 64 MiB into an array",
           [("ipc.SharedArray", OURS,
             write(lambda: ipc.SharedArray("/" + unique("big"), numpy.float32, big, unlink_on_close=True))),
