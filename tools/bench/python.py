@@ -9,7 +9,7 @@ the best alternative, and the targets. --json prints the harness's JSON lines
 
 Cases: create + attach of a shared memory object (multiprocessing.shared_memory),
 a two-process semaphore round trip (multiprocessing.Semaphore with the fork
-context, sysv_ipc.Semaphore), a 64-byte message round trip
+context, sysv_ipc.Semaphore; libc sem_t through ctypes for scale), a 64-byte message round trip
 (multiprocessing.Queue and Pipe, sysv_ipc.MessageQueue), a frame handed to
 another process through ipc.SharedArray (zero-copy) against
 multiprocessing.Queue (pickled), and writing 64 MiB into a SharedArray against
@@ -22,6 +22,7 @@ IPC_LIBRARY=build/libipc.so.1 (`ipc bench` sets both):
 """
 
 import argparse
+import ctypes
 import json
 import mmap
 import multiprocessing
@@ -283,6 +284,21 @@ def semaphore_cases(h):
         ping, pong = pair(lambda k: sems[k].release(), lambda k: sems[k].acquire())
         return ping, pong, lambda: [s.remove() for s in sems]
 
+    def libc_semaphores():
+        # sem_t through ctypes: the cost of a bare call from Python, for scale.
+        libc = ctypes.CDLL(None, use_errno=True)
+        memory = mmap.mmap(-1, 4096)
+        base = ctypes.addressof(ctypes.c_char.from_buffer(memory))
+        sems = [ctypes.c_void_p(base + 128 * k) for k in range(2)]
+        for sem in sems:
+            libc.sem_init(sem, 1, 0)
+
+        def wait(k):
+            while libc.sem_wait(sems[k]) != 0:
+                pass
+        ping, pong = pair(lambda k: libc.sem_post(sems[k]), wait)
+        return ping, pong, memory.close  # which keeps the mapping alive until the block ends
+
     spin = f"ipc.Semaphore spin {SPIN_NS // 1000} us"
     contenders = [
         ("ipc.Semaphore", OURS, round_trips(h, ours(0))),
@@ -293,6 +309,7 @@ def semaphore_cases(h):
         contenders.append(("sysv_ipc.Semaphore", ALTERNATIVE, round_trips(h, sysv_semaphores)))
     else:
         skipped("sysv_ipc is not installed (Debian: python3-sysv-ipc)")
+    contenders.append(("libc sem_t through ctypes", REFERENCE, round_trips(h, libc_semaphores)))
     h.note("round trip = release + acquire on each side (in-memory semaphores for ipc); " + where(h))
     h.run("semaphore round trip between 2 processes", contenders,
           [("ipc.Semaphore", "multiprocessing.Semaphore", 0.9), (spin, "multiprocessing.Semaphore", 0.2)])
