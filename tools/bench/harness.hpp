@@ -16,6 +16,11 @@
 //         return h.finish();
 //     }
 //
+// Two-process cases: derive from bench::RoundTrip (ping in the parent, pong
+// in the forked peer) and make contenders with bench::round_trip(); one-process
+// loops time themselves with bench::loop_ns(). The Python binding's cases live
+// in tools/bench/python.py, which follows the same method and JSON format.
+//
 // A contender is a function that performs `n` operations and returns the
 // nanoseconds those n took, excluding its own set-up (forking a peer,
 // creating objects): time only the loop. The harness first calibrates n per
