@@ -16,6 +16,11 @@
 //         return h.finish();
 //     }
 //
+// Two-process cases: derive from bench::RoundTrip (ping in the parent, pong
+// in the forked peer) and make contenders with bench::round_trip(); one-process
+// loops time themselves with bench::loop_ns(). The Python binding's cases live
+// in tools/bench/python.py, which follows the same method and JSON format.
+//
 // A contender is a function that performs `n` operations and returns the
 // nanoseconds those n took, excluding its own set-up (forking a peer,
 // creating objects): time only the loop. The harness first calibrates n per
@@ -48,9 +53,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <sched.h>
 #include <string>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <vector>
 
 namespace bench {
@@ -91,6 +100,15 @@ inline int64_t now_ns() {
     return int64_t(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
 }
 
+// Nanoseconds of n calls of `op` in this process: the body of a contender
+// whose set-up is done.
+template <class Op> double loop_ns(int64_t n, Op &&op) {
+    int64_t start = now_ns();
+    for (int64_t i = 0; i < n; ++i)
+        op(i);
+    return static_cast<double>(now_ns() - start);
+}
+
 // Pins process `pid` (0: the caller) to the index-th CPU the caller could run
 // on at its first call, modulo their number. False when it cannot, or when there is one CPU
 // only. Pin a forked peer from the parent, right after the fork: a peer left
@@ -116,6 +134,74 @@ inline bool pin(int index, pid_t pid = 0) {
         }
     }
     return false;
+}
+
+// Two processes passing a turn back and forth through the objects under
+// test. The parent's end is made before the fork (as the creator), the
+// peer's right after it, in the peer.
+struct RoundTrip {
+    virtual ~RoundTrip() = default;
+    virtual void started(pid_t peer) { (void)peer; } // in the parent, once the peer exists
+    virtual void ping() = 0;                          // parent: pass the turn, wait for it back
+    virtual void pong() = 0;                          // peer: wait for the turn, pass it back
+};
+
+// Makes one process's end; `page` is a zeroed 4096-byte MAP_SHARED page that
+// both processes see at the same address.
+using OpenRoundTrip = std::function<std::unique_ptr<RoundTrip>(char *page, bool creator)>;
+
+// Nanoseconds of n round trips between this process and a forked peer
+// (pinned to the second CPU when `pinned`), after a warm-up; the fork and the
+// set-up are not timed. Exits the program when the peer fails.
+inline double round_trips(int64_t n, bool pinned, const OpenRoundTrip &open) {
+    constexpr size_t page_size = 4096;
+    void *mem = mmap(nullptr, page_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
+        std::perror("mmap");
+        std::exit(1);
+    }
+    char *page = static_cast<char *>(mem);
+    const int64_t warmup = std::min<int64_t>(200, n); // bounded: a slow contender's block is small
+    double elapsed = 0;
+    {
+        auto mine = open(page, true);
+        std::fflush(nullptr);
+        pid_t peer = fork();
+        if (peer == 0) {
+            auto theirs = open(page, false);
+            for (int64_t i = 0; i < warmup + n; ++i)
+                theirs->pong();
+            theirs.reset();
+            _exit(0);
+        }
+        if (peer < 0) {
+            std::perror("fork");
+            std::exit(1);
+        }
+        if (pinned)
+            pin(1, peer);
+        mine->started(peer);
+        for (int64_t i = 0; i < warmup; ++i)
+            mine->ping();
+        int64_t start = now_ns();
+        for (int64_t i = 0; i < n; ++i)
+            mine->ping();
+        elapsed = static_cast<double>(now_ns() - start);
+        int status = 0;
+        waitpid(peer, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            std::fprintf(stderr, "the peer process failed\n");
+            std::exit(1);
+        }
+    }
+    munmap(mem, page_size);
+    return elapsed;
+}
+
+// A contender timing round_trips() through the objects `open` makes.
+inline Contender round_trip(std::string name, Kind kind, bool pinned, OpenRoundTrip open) {
+    return {std::move(name), kind,
+            [pinned, open = std::move(open)](int64_t n) { return round_trips(n, pinned, open); }};
 }
 
 class Harness {

@@ -11,7 +11,6 @@
 #include <memory>
 #include <mqueue.h>
 #include <string>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -19,58 +18,27 @@ namespace {
 constexpr size_t msg_size = 64;
 
 // Two one-way channels between the two processes: the parent sends on 0 and
-// receives on 1, the peer receives on 0 and sends on 1.
-struct Channel {
-    virtual ~Channel() = default;
+// receives on 1, the peer receives on 0 and sends on 1. The creator (the
+// parent, before the fork) makes the objects, the peer opens them.
+struct Channel : bench::RoundTrip {
     virtual void send(int k, const char *msg) = 0;
     virtual void receive(int k, char *buf) = 0;
+    char msg[msg_size] = {1}, buf[msg_size] = {};
+    void ping() override {
+        send(0, msg);
+        receive(1, buf);
+    }
+    void pong() override {
+        receive(0, buf);
+        send(1, buf);
+    }
 };
-
-// Makes a process's end of the channels; the creator (the parent, before the
-// fork) makes the objects, the peer opens them.
-using Open = std::function<std::unique_ptr<Channel>(bool creator)>;
 
 bool pinned = false;
 
 void die(const char *what, const char *why) {
     std::fprintf(stderr, "%s: %s\n", what, why);
     std::exit(1);
-}
-
-// Nanoseconds of n round trips between this process and a forked peer,
-// after a warm-up; the fork and the set-up are not timed.
-double ping_pong(int64_t n, const Open &open) {
-    const int64_t warmup = std::min<int64_t>(200, n);
-    char msg[msg_size] = {1}, buf[msg_size];
-    auto mine = open(true);
-    std::fflush(nullptr);
-    pid_t peer = fork();
-    if (peer == 0) {
-        auto theirs = open(false);
-        for (int64_t i = 0; i < warmup + n; ++i) {
-            theirs->receive(0, buf);
-            theirs->send(1, buf);
-        }
-        theirs.reset();
-        _exit(0);
-    }
-    if (pinned)
-        bench::pin(1, peer);
-    for (int64_t i = 0; i < warmup; ++i) {
-        mine->send(0, msg);
-        mine->receive(1, buf);
-    }
-    int64_t start = bench::now_ns();
-    for (int64_t i = 0; i < n; ++i) {
-        mine->send(0, msg);
-        mine->receive(1, buf);
-    }
-    double elapsed = static_cast<double>(bench::now_ns() - start);
-    int status = 0;
-    waitpid(peer, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("bench_mq", "the peer process failed");
-    return elapsed;
 }
 
 const pid_t parent = getpid(); // names the queues for the parent and its peer alike
@@ -159,8 +127,9 @@ struct Pipes : Channel {
 };
 int Pipes::fds[2][2];
 
-bench::Contender contender(std::string name, bench::Kind kind, Open open) {
-    return {std::move(name), kind, [open = std::move(open)](int64_t n) { return ping_pong(n, open); }};
+bench::Contender contender(std::string name, bench::Kind kind, std::function<std::unique_ptr<Channel>(bool)> open) {
+    return bench::round_trip(std::move(name), kind, pinned,
+                             [open = std::move(open)](char *, bool creator) { return open(creator); });
 }
 
 } // namespace

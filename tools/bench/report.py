@@ -7,7 +7,11 @@ best alternative, and a line per target. This script runs them all, prints
 one table, writes the same as JSON and, when matplotlib is installed, a bar
 chart of the ratios.
 
-Usage: report.py BENCH_DIR [--json] [--quick] [--output PREFIX]
+The Python binding's benchmarks (tools/bench/python.py, given by --python)
+run the same way, under this interpreter and with this environment: `ipc
+bench` sets PYTHONPATH and IPC_LIBRARY for a build tree.
+
+Usage: report.py BENCH_DIR [--python PYTHON_BENCH] [--json] [--quick] [--output PREFIX]
 """
 
 import argparse
@@ -19,18 +23,20 @@ import subprocess
 import sys
 
 
-def run(bench_dir, quick):
+def run(bench_dir, python_bench, quick):
     rows, targets, failures = [], [], []
     programs = sorted(glob.glob(os.path.join(bench_dir, "bench_*")))
-    programs = [p for p in programs if os.access(p, os.X_OK) and not p.endswith((".p", ".py"))]
+    programs = [[p] for p in programs if os.access(p, os.X_OK) and not p.endswith((".p", ".py"))]
     if not programs:
         sys.exit(f"ipc bench: no benchmark programs in {bench_dir} (build with -Dbench=true)")
+    if python_bench and os.path.exists(python_bench):
+        programs.append([sys.executable, python_bench])
     for program in programs:
-        args = [program, "--json"] + (["--quick"] if quick else [])
-        print(f"running {os.path.basename(program)}{' --quick' if quick else ''} ...", file=sys.stderr)
+        args = program + ["--json"] + (["--quick"] if quick else [])
+        print(f"running {os.path.basename(program[-1])}{' --quick' if quick else ''} ...", file=sys.stderr)
         done = subprocess.run(args, stdout=subprocess.PIPE, text=True)
         if done.returncode != 0:
-            failures.append(os.path.basename(program))
+            failures.append(os.path.basename(program[-1]))
         for line in done.stdout.splitlines():
             if line.startswith("{"):
                 record = json.loads(line)
@@ -78,9 +84,10 @@ def chart(rows, path):
     ours = [r for r in rows if r["kind"] == "ours" and r["ratio"] is not None]
     if not ours:
         return False
-    labels = [f"{r['area']}: {r['contender']}" for r in ours]
+    labels = [f"{r['area']}: {r['case']}" + ("" if r["contender"] == "libipc" else f" ({r['contender']})")
+              for r in ours]
     ratios = [r["ratio"] for r in ours]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(ours) + 1.5))
+    fig, ax = plt.subplots(figsize=(11, 0.4 * len(ours) + 1.5))
     ax.barh(labels, ratios, color=["tab:green" if x <= 1.05 else "tab:red" for x in ratios])
     ax.axvline(1.0, color="black", linewidth=1)
     ax.set_xscale("log")
@@ -95,12 +102,13 @@ def chart(rows, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bench_dir")
+    parser.add_argument("--python", metavar="PYTHON_BENCH", help="tools/bench/python.py, run too when it exists")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
     parser.add_argument("--quick", action="store_true", help="few short repetitions: a smoke run")
     parser.add_argument("--output", default="ipc-bench", help="prefix of the .json and .png files written")
     args = parser.parse_args()
 
-    rows, targets, failures = run(args.bench_dir, args.quick)
+    rows, targets, failures = run(args.bench_dir, args.python, args.quick)
     machine = {"machine": platform.machine(), "cpus": os.cpu_count(), "kernel": platform.release(),
                "python": platform.python_version(), "quick": args.quick}
     report = {"machine": machine, "results": rows, "targets": targets, "failed_programs": failures}

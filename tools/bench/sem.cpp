@@ -11,8 +11,6 @@
 #include <memory>
 #include <semaphore.h>
 #include <string>
-#include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #if BENCH_HAVE_BOOST
@@ -25,64 +23,20 @@ constexpr int64_t spin_ns = 50'000;
 
 // Two one-way channels between the two processes: the parent posts 0 and
 // waits on 1, the peer waits on 0 and posts 1.
-struct Channel {
-    virtual ~Channel() = default;
+struct Channel : bench::RoundTrip {
     virtual void post(int k) = 0;
     virtual void wait(int k) = 0;
+    void ping() override {
+        post(0);
+        wait(1);
+    }
+    void pong() override {
+        wait(0);
+        post(1);
+    }
 };
 
-// Makes a process's end of the channels in the shared page; the creator
-// (the parent, before the fork) initialises them.
-using Open = std::function<std::unique_ptr<Channel>(char *page, bool creator)>;
-
 bool pinned = false;
-
-// Nanoseconds of n round trips between this process and a forked peer,
-// after a warm-up; the fork and the set-up are not timed.
-double ping_pong(int64_t n, const Open &open) {
-    void *mem = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (mem == MAP_FAILED) {
-        std::perror("mmap");
-        std::exit(1);
-    }
-    char *page = static_cast<char *>(mem);
-    const int64_t warmup = std::min<int64_t>(200, n); // bounded: a slow contender's block is small
-    double elapsed = 0;
-    {
-        auto mine = open(page, true);
-        std::fflush(nullptr);
-        pid_t peer = fork();
-        if (peer == 0) {
-            auto theirs = open(page, false);
-            for (int64_t i = 0; i < warmup + n; ++i) {
-                theirs->wait(0);
-                theirs->post(1);
-            }
-            theirs.reset();
-            _exit(0);
-        }
-        if (pinned)
-            bench::pin(1, peer);
-        for (int64_t i = 0; i < warmup; ++i) {
-            mine->post(0);
-            mine->wait(1);
-        }
-        int64_t start = bench::now_ns();
-        for (int64_t i = 0; i < n; ++i) {
-            mine->post(0);
-            mine->wait(1);
-        }
-        elapsed = static_cast<double>(bench::now_ns() - start);
-        int status = 0;
-        waitpid(peer, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            std::fprintf(stderr, "the peer process failed\n");
-            std::exit(1);
-        }
-    }
-    munmap(mem, 4096);
-    return elapsed;
-}
 
 void check(int rc, const char *what) {
     if (rc < 0) {
@@ -219,8 +173,8 @@ struct RawNamed : Channel {
     }
 };
 
-bench::Contender contender(std::string name, bench::Kind kind, Open open) {
-    return {std::move(name), kind, [open = std::move(open)](int64_t n) { return ping_pong(n, open); }};
+bench::Contender contender(std::string name, bench::Kind kind, bench::OpenRoundTrip open) {
+    return bench::round_trip(std::move(name), kind, pinned, std::move(open));
 }
 
 } // namespace

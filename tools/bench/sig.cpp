@@ -1,19 +1,16 @@
-// Cross-process round trip of a queued real-time signal with its value:
-// send, wait in the peer, send back. libipc (ipc_sig_queue + ipc_sig_wait)
-// against raw sigqueue + sigwaitinfo, interleaved in the same run; reports
-// the median ratio, which should be at most about 1.05. Also the same calls
-// within one process, which shows their own cost. Usage: bench_sig [rounds]
-// [repeats]; pinning to one CPU (taskset -c 0) steadies a busy machine.
+// Signals: a cross-process round trip of a queued real-time signal with its
+// value (send, wait in the peer, send the value + 1 back), libipc
+// (ipc_sig_queue + ipc_sig_wait) against raw sigqueue + sigwaitinfo; then the
+// same calls within one process (send to self, take without waiting), which
+// shows their own cost without scheduling. Every value is checked.
+// Run: build/tools/bench/bench_sig [--quick] [--json] (see harness.hpp).
+#include "harness.hpp"
+
 #include <ipc.h>
 
-#include <algorithm>
-#include <chrono>
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
-#include <sys/wait.h>
+#include <memory>
 #include <unistd.h>
-#include <vector>
 
 namespace {
 
@@ -23,12 +20,17 @@ ipc_sigset *set;
 
 const timespec zero{};
 
+[[noreturn]] void die(const char *what) {
+    std::fprintf(stderr, "bench_sig: %s\n", what);
+    std::exit(1);
+}
+
 struct Raw {
     static void send(pid_t pid, int64_t value) {
         sigval v{};
         v.sival_ptr = reinterpret_cast<void *>(static_cast<intptr_t>(value));
         if (sigqueue(pid, signo, v) != 0)
-            std::abort();
+            die("sigqueue failed");
     }
     static int64_t receive() {
         siginfo_t si;
@@ -39,7 +41,7 @@ struct Raw {
     static int64_t take() {
         siginfo_t si;
         if (sigtimedwait(&native, &si, &zero) < 0)
-            std::abort();
+            die("sigtimedwait found no signal");
         return static_cast<int64_t>(reinterpret_cast<intptr_t>(si.si_value.sival_ptr));
     }
 };
@@ -47,7 +49,7 @@ struct Raw {
 struct Lib {
     static void send(pid_t pid, int64_t value) {
         if (ipc_sig_queue(pid, signo, value) != 0)
-            std::abort();
+            die(ipc_last_error());
     }
     static int64_t receive() {
         ipc_siginfo info;
@@ -58,82 +60,75 @@ struct Lib {
     static int64_t take() {
         ipc_siginfo info;
         if (ipc_sig_trywait(set, &info) < 0)
-            std::abort();
+            die(ipc_last_error());
         return info.value;
     }
 };
 
-// Nanoseconds per send to self and take without waiting: the calls' own
-// cost, no scheduling in it.
-template <class Api> double run_self(int rounds) {
-    const pid_t self = getpid();
-    auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < rounds; ++i) {
-        Api::send(self, i);
-        if (Api::take() != i)
-            std::abort();
-    }
-    return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / rounds;
-}
-
-// Nanoseconds per round trip over `rounds`.
-template <class Api> double run(int rounds) {
-    const pid_t parent = getpid();
-    pid_t child = fork();
-    if (child == 0) {
-        for (int i = 0; i < rounds; ++i)
-            Api::send(parent, Api::receive() + 1);
-        _exit(0);
-    }
-    auto start = std::chrono::steady_clock::now();
+// The parent sends a value, the peer answers with the value + 1. The signal
+// is blocked in both (the peer inherits the mask), so it waits queued.
+template <class Api> struct Trip : bench::RoundTrip {
+    pid_t other;
     int64_t value = 0;
-    for (int i = 0; i < rounds; ++i) {
-        Api::send(child, value);
+    explicit Trip(bool creator) : other(creator ? 0 : getppid()) {}
+    void started(pid_t peer) override { other = peer; }
+    void ping() override {
+        Api::send(other, value);
         int64_t back = Api::receive();
         if (back != value + 1)
-            std::abort();
+            die("a round trip came back with the wrong value");
         value = back;
     }
-    double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-    waitpid(child, nullptr, 0);
-    return ns / rounds;
+    void pong() override { Api::send(other, Api::receive() + 1); }
+};
+
+template <class Api> bench::Contender signal_trip(std::string name, bench::Kind kind, bool pinned) {
+    return bench::round_trip(std::move(name), kind, pinned,
+                             [](char *, bool creator) { return std::make_unique<Trip<Api>>(creator); });
 }
 
-double median(std::vector<double> v) {
-    std::sort(v.begin(), v.end());
-    return v[v.size() / 2];
+// n sends to self, each taken at once without waiting.
+template <class Api> bench::Contender to_self(std::string name, bench::Kind kind) {
+    return {std::move(name), kind, [](int64_t n) {
+                const pid_t self = getpid();
+                return bench::loop_ns(n, [self](int64_t i) {
+                    Api::send(self, i);
+                    if (Api::take() != i)
+                        die("a signal came back with the wrong value");
+                });
+            }};
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-    int rounds = argc > 1 ? std::atoi(argv[1]) : 5000;
-    int repeats = argc > 2 ? std::atoi(argv[2]) : 7;
+    bench::Harness h("sig", argc, argv);
+    using bench::Kind;
+    const bool pinned = h.options().pin && bench::pin(0);
+    const std::string where = pinned ? "the two processes pinned to two CPUs" : "processes not pinned";
+
     signo = ipc_sig_rtmin() + 5;
     sigemptyset(&native);
     sigaddset(&native, signo);
-    ipc_sigset_new(&set);
-    ipc_sigset_add(set, signo);
-    ipc_sig_mask(IPC_SIG_BLOCK, set, nullptr); // children inherit the mask
+    if (ipc_sigset_new(&set) < 0 || ipc_sigset_add(set, signo) < 0 || ipc_sig_mask(IPC_SIG_BLOCK, set, nullptr) < 0)
+        die(ipc_last_error());
 
-    run<Raw>(rounds / 10 + 1); // warm up
-    std::vector<double> raw, lib, ratio;
-    for (int r = 0; r < repeats; ++r) {
-        raw.push_back(run<Raw>(rounds));
-        lib.push_back(run<Lib>(rounds));
-        ratio.push_back(lib.back() / raw.back());
-    }
-    std::vector<double> raw_self, lib_self, ratio_self;
-    for (int r = 0; r < repeats; ++r) {
-        raw_self.push_back(run_self<Raw>(rounds));
-        lib_self.push_back(run_self<Lib>(rounds));
-        ratio_self.push_back(lib_self.back() / raw_self.back());
-    }
-    std::printf("send to self and take (%d x %d): raw %.0f ns, libipc %.0f ns, median ratio %.3fx\n", rounds,
-                repeats, median(raw_self), median(lib_self), median(ratio_self));
-    std::printf("signal round trip (sigqueue + wait, %d rounds x %d): raw %.2f us, libipc %.2f us, "
-                "median ratio %.3fx\n",
-                rounds, repeats, median(raw) / 1e3, median(lib) / 1e3, median(ratio));
+    h.note("round trip = queue a real-time signal with a value, wait for it in the peer, queue value + 1 back; " +
+           where);
+    h.run("round trip of a queued real-time signal",
+          {
+              signal_trip<Lib>("libipc", Kind::ours, pinned),
+              signal_trip<Raw>("raw sigqueue/sigwaitinfo", Kind::alternative, pinned),
+          },
+          {{"libipc", "raw sigqueue/sigwaitinfo", 1.05}});
+
+    h.note("the calls' own cost: no other process, no sleeping");
+    h.run("queue to self and take without waiting",
+          {
+              to_self<Lib>("libipc", Kind::ours),
+              to_self<Raw>("raw sigqueue/sigtimedwait", Kind::alternative),
+          },
+          {{"libipc", "raw sigqueue/sigtimedwait", 1.05}});
     ipc_sigset_free(set);
-    return 0;
+    return h.finish();
 }

@@ -190,7 +190,9 @@ void python_environment() {
 int bench(bool as_json, bool quick) {
     std::string dir = in_build_tree() ? IPC_TOOL_BUILD_DIR "/tools/bench" : IPC_TOOL_LIBEXEC_DIR;
     std::string script = companion("report.py", "tools/bench/report.py");
-    std::vector<std::string> args = {python(), script, dir};
+    std::vector<std::string> args = {python(), script, dir, "--python",
+                                     companion("python.py", "tools/bench/python.py")};
+    python_environment(); // the Python benchmarks import this build's binding
     if (as_json)
         args.push_back("--json");
     if (quick)
