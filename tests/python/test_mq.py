@@ -363,7 +363,7 @@ def test_close_finaliser_and_closed_objects(name):
 def test_no_descriptor_leak_over_many_cycles(name):
     keep = ipc.MessageQueue.create(name, 1, 8, unlink_on_close=True)
     before = len(os.listdir("/proc/self/fd"))
-    for _ in range(2000):
+    for _ in range(10_000):
         ipc.MessageQueue.open(name).close()
     assert len(os.listdir("/proc/self/fd")) == before
     keep.close()

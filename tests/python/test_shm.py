@@ -360,7 +360,7 @@ def test_no_handle_leak_over_many_cycles(name):
 
     with ipc.SharedMemory.create(name, 4096, unlink_on_close=True):
         before = count()
-        for _ in range(2000):
+        for _ in range(10_000):
             with ipc.SharedMemory.open(name) as shm:
                 shm[0] = 1
         del shm  # a closed object keeps its mapping while it lives (see the class)
