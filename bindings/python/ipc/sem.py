@@ -7,17 +7,14 @@ any writable buffer) that every user maps: one process calls
 :meth:`Semaphore.init`, the others :meth:`Semaphore.attach` at the same offset.
 """
 
-import ctypes
 import errno
-import functools
 import operator
-import os
-from ctypes import POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
 
 from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, encode, fn
 from ._errors import call_blocking, check
 from ._handle import Handle
-from .shm import SharedMemory
+from .shm import SharedMemory, writable_memory
 
 _create = fn("ipc_sem_create", c_int, POINTER(c_void_p), c_char_p, c_uint32, c_uint32, c_uint32)
 _open = fn("ipc_sem_open", c_int, POINTER(c_void_p), c_char_p)
@@ -40,40 +37,6 @@ def unlink(name):
     """Removes the name of a named semaphore (FileNotFoundError when there is
     none). Processes that have it open keep using it."""
     check(_unlink(encode(name)))
-
-
-def _close_in_creator(creator, pointer):
-    """Closes an unlink-on-close handle only in the process that made it: a
-    forked child closing or dropping its inherited copy must not remove the
-    name its parent still uses, so the child leaves its copy of the handle."""
-    return _close(pointer) if os.getpid() == creator else 0
-
-
-def _memory(target, offset):
-    """(keeper, address, bytes available) for a semaphore at `offset` of a
-    SharedMemory or of a writable buffer; `keeper` keeps the memory alive."""
-    offset = operator.index(offset)
-    if offset < 0:
-        raise ValueError("offset must not be negative")
-    if isinstance(target, SharedMemory):
-        target._handle()  # ValueError once closed
-        if target.readonly:
-            raise ValueError("the shared memory is mapped read-only; a semaphore needs it read-write")
-        target = target._memory  # the ctypes object that keeps the mapping alive
-    try:
-        whole = memoryview(target)
-    except TypeError:
-        raise TypeError(f"a semaphore needs a SharedMemory or a writable buffer, not {type(target).__name__}") from None
-    with whole:
-        size = whole.nbytes
-        if whole.readonly:
-            raise TypeError("a semaphore needs a writable buffer, not a read-only one")
-    if offset > size:
-        raise ValueError(f"offset {offset} is beyond the {size} bytes of the buffer")
-    # from_buffer holds an export of the buffer: it stays alive, and a
-    # bytearray cannot be resized (moved) under the semaphore.
-    keeper = (c_char * size).from_buffer(target)
-    return keeper, ctypes.addressof(keeper) + offset, size - offset
 
 
 class Semaphore(Handle):
@@ -120,8 +83,8 @@ class Semaphore(Handle):
         flags = (IPC_UNLINK_ON_CLOSE if unlink_on_close else 0) | (IPC_OPEN_OR_CREATE if open_or_create else 0)
         out = c_void_p()
         check(_create(byref(out), encode(name), _count(value), operator.index(mode), flags))
-        close = functools.partial(_close_in_creator, os.getpid()) if unlink_on_close else _close
-        return cls._wrap(out.value, close, name=_text(name))
+        # The C layer removes the name only in this process, never in a forked child.
+        return cls._wrap(out.value, _close, name=_text(name))
 
     @classmethod
     def open(cls, name):
@@ -137,7 +100,7 @@ class Semaphore(Handle):
         of a SharedMemory (or any writable buffer: bytearray, mmap, numpy
         array...), aligned to ALIGNMENT with SIZE bytes there. Do it once,
         before others attach. The memory stays alive as long as the handle."""
-        memory, address, avail = _memory(buffer_or_shm, offset)
+        memory, address, avail = writable_memory(buffer_or_shm, offset, "a semaphore")
         out = c_void_p()
         check(_init(byref(out), address, avail, _count(value)))
         return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
@@ -146,7 +109,7 @@ class Semaphore(Handle):
     def attach(cls, buffer_or_shm, offset=0):
         """A handle to the semaphore that init() (here or in another process)
         put at `offset` of this memory; OSError(EINVAL) when none is there."""
-        memory, address, avail = _memory(buffer_or_shm, offset)
+        memory, address, avail = writable_memory(buffer_or_shm, offset, "a semaphore")
         out = c_void_p()
         check(_attach(byref(out), address, avail))
         return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))

@@ -306,3 +306,31 @@ class SharedMemory(Handle):
 
     def _describe(self):
         return f"{self._address!r} size={self._size}" + (" readonly" if self._readonly else "")
+
+
+def writable_memory(target, offset, what):
+    """(keeper, address, bytes available) for an object (`what`: "a semaphore",
+    "a lock") at `offset` of a SharedMemory or of a writable buffer; `keeper`
+    keeps the memory alive, and a bytearray cannot be resized under it."""
+    offset = operator.index(offset)
+    if offset < 0:
+        raise ValueError("offset must not be negative")
+    if isinstance(target, SharedMemory):
+        target._handle()  # ValueError once closed
+        if target.readonly:
+            raise ValueError("the shared memory is mapped read-only; " + what + " needs it read-write")
+        target = target._memory  # the ctypes object that keeps the mapping alive
+    try:
+        whole = memoryview(target)
+    except TypeError:
+        raise TypeError(f"{what} needs a SharedMemory or a writable buffer, not {type(target).__name__}") from None
+    with whole:
+        size = whole.nbytes
+        if whole.readonly:
+            raise TypeError(f"{what} needs a writable buffer, not a read-only one")
+    if offset > size:
+        raise ValueError(f"offset {offset} is beyond the {size} bytes of the buffer")
+    # from_buffer holds an export of the buffer: it stays alive, and a
+    # bytearray cannot be resized (moved) under the object.
+    keeper = (c_char * size).from_buffer(target)
+    return keeper, ctypes.addressof(keeper) + offset, size - offset

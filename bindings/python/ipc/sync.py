@@ -12,19 +12,17 @@ since the pthread waits underneath do not end when a signal comes.
 """
 
 import contextlib
-import ctypes
 import errno
 import math
 import numbers
 import operator
-import os
 import time
-from ctypes import POINTER, byref, c_char, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
+from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
 
 from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, const, encode, fn
 from ._errors import check
 from ._handle import Handle
-from .shm import SharedMemory
+from .shm import SharedMemory, writable_memory
 
 IPC_SYNC_ALIGN = const("IPC_SYNC_ALIGN", 8)
 IPC_RWLOCK_PREFER_WRITER = const("IPC_RWLOCK_PREFER_WRITER", 0x100)
@@ -112,40 +110,6 @@ def _take(handle, trylock, timedlock, blocking, timeout):
         # and an exception one raises propagates.
 
 
-def _memory(target, offset):
-    """(keeper, address, bytes available) for a lock at `offset` of a
-    SharedMemory or of a writable buffer; `keeper` keeps the memory alive."""
-    offset = operator.index(offset)
-    if offset < 0:
-        raise ValueError("offset must not be negative")
-    if isinstance(target, SharedMemory):
-        target._handle()  # ValueError once closed
-        if target.readonly:
-            raise ValueError("the shared memory is mapped read-only; a lock needs it read-write")
-        target = target._memory  # the ctypes object that keeps the mapping alive
-    try:
-        whole = memoryview(target)
-    except TypeError:
-        raise TypeError(f"a lock needs a SharedMemory or a writable buffer, not {type(target).__name__}") from None
-    with whole:
-        size, readonly = whole.nbytes, whole.readonly
-    if readonly:
-        raise TypeError("a lock needs a writable buffer, not a read-only one")
-    if offset > size:
-        raise ValueError(f"offset {offset} is beyond the {size} bytes of the buffer")
-    # from_buffer holds an export: the buffer stays alive and cannot be
-    # resized (moved) under the lock.
-    keeper = (c_char * size).from_buffer(target)
-    return keeper, ctypes.addressof(keeper) + offset, size - offset
-
-
-def _close_in_creator(close, creator, pointer):
-    """Closes an unlink-on-close handle only in the process that made it: a
-    forked child closing or dropping its inherited copy must not remove the
-    name its parent still uses, so the child leaves its copy alone."""
-    return close(pointer) if os.getpid() == creator else 0
-
-
 def _reopen(cls, name, memory, offset, mutex):
     """Unpickles a lock: opens the name, or attaches to the shared memory."""
     lock = cls.open(name) if name is not None else cls.attach(memory, offset)
@@ -179,10 +143,8 @@ class _Sync(Handle):
         flags |= (IPC_UNLINK_ON_CLOSE if unlink_on_close else 0) | (IPC_OPEN_OR_CREATE if open_or_create else 0)
         out = c_void_p()
         check(cls._c["create"](byref(out), encode(name), operator.index(mode), flags))
-        close = cls._c["close"]
-        if unlink_on_close:
-            close = lambda pointer, creator=os.getpid(): _close_in_creator(cls._c["close"], creator, pointer)
-        return cls._wrap(out.value, close, name=_text(name))
+        # The C layer removes the name only in this process, never in a forked child.
+        return cls._wrap(out.value, name=_text(name))
 
     @classmethod
     def open(cls, name):
@@ -195,7 +157,7 @@ class _Sync(Handle):
 
     @classmethod
     def _init(cls, buffer_or_shm, offset, flags):
-        memory, address, avail = _memory(buffer_or_shm, offset)
+        memory, address, avail = writable_memory(buffer_or_shm, offset, "a lock")
         out = c_void_p()
         check(cls._c["init"](byref(out), address, avail, flags))
         return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
@@ -206,7 +168,7 @@ class _Sync(Handle):
         at `offset` of this memory: OSError(EBADMSG) when no lock of this
         kind is there, OSError(EINVAL) when `offset` is misaligned or too
         close to the end."""
-        memory, address, avail = _memory(buffer_or_shm, offset)
+        memory, address, avail = writable_memory(buffer_or_shm, offset, "a lock")
         out = c_void_p()
         check(cls._c["attach"](byref(out), address, avail))
         return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
