@@ -29,10 +29,9 @@ constexpr const char *cond_kind = "ipc_cond";
 constexpr const char *rwlock_kind = "ipc_rwlock";
 
 // The expected outcomes of a wait, as codes with a message for
-// ipc_last_error(); nothing is built on success, the common case.
-int outcome(int rc, const char *function) {
-    if (rc == 0) [[likely]]
-        return 0;
+// ipc_last_error(). Success is checked inline and builds nothing: the
+// uncontended lock must cost what a raw pthread call costs.
+[[gnu::cold]] int outcome_failure(int rc, const char *function) {
     std::string f = function;
     switch (rc) {
     case EOWNERDEAD:
@@ -46,6 +45,8 @@ int outcome(int rc, const char *function) {
         return record(rc, f + ": failed");
     }
 }
+
+inline int outcome(int rc, const char *function) { return rc == 0 ? 0 : outcome_failure(rc, function); }
 
 // The parts of init, attach, create, open and unlink that the three kinds share.
 template <class H> int init(H **out, void *addr, size_t avail, uint32_t flags, const char *function) {

@@ -143,10 +143,31 @@ void *find(const SyncLayout &l, void *addr, size_t avail, const std::string &con
     return object_of(h);
 }
 
-// Turns a pthread result into an outcome a caller expects (0, EOWNERDEAD,
-// EAGAIN for busy, ETIMEDOUT), or throws with a message saying what went
-// wrong. Inline and string-free on success: it is on every lock's path.
-[[noreturn]] void settle_failure(int rc, const char *what) {
+} // namespace
+
+// gettid() is a system call each time (glibc keeps no copy we can read), too
+// slow for an unlock path, so each thread keeps its own; a forked child's one
+// thread has a new id and starts afresh.
+static thread_local pid_t cached_tid = 0;
+
+pid_t current_tid() {
+    if (cached_tid == 0) [[unlikely]] {
+        static const int registered = pthread_atfork(nullptr, nullptr, [] { cached_tid = 0; });
+        (void)registered;
+        cached_tid = gettid();
+    }
+    return cached_tid;
+}
+
+void RwLock::not_held(int writer) {
+    fail(EPERM, writer ? "rwlock unlock: the write lock is held by another thread" : "rwlock unlock: the lock is not held");
+}
+
+int settle_failure(int rc, const char *what) {
+    if (rc == EOWNERDEAD || rc == ETIMEDOUT)
+        return rc;
+    if (rc == EBUSY)
+        return EAGAIN;
     std::string context = what;
     switch (rc) {
     case ENOTRECOVERABLE:
@@ -160,16 +181,6 @@ void *find(const SyncLayout &l, void *addr, size_t avail, const std::string &con
         fail(rc, context);
     }
 }
-
-inline int settle(int rc, const char *what) {
-    if (rc == 0 || rc == EOWNERDEAD || rc == ETIMEDOUT) [[likely]]
-        return rc;
-    if (rc == EBUSY)
-        return EAGAIN;
-    settle_failure(rc, what);
-}
-
-} // namespace
 
 SyncObject::SyncObject(const SyncLayout &l, void *addr, size_t avail, bool initialise_it, uint32_t flags) {
     std::string context = std::string(l.noun) + (initialise_it ? " init" : " attach");
@@ -246,7 +257,7 @@ int Mutex::try_native() {
     // EDEADLK or hang; release it as pthread_mutex_lock does in that case.
     if (rc == ENOTRECOVERABLE) {
         auto *word = reinterpret_cast<unsigned *>(&native()->__data.__lock);
-        if ((__atomic_load_n(word, __ATOMIC_RELAXED) & FUTEX_TID_MASK) == static_cast<unsigned>(gettid()) &&
+        if ((__atomic_load_n(word, __ATOMIC_RELAXED) & FUTEX_TID_MASK) == static_cast<unsigned>(current_tid()) &&
             (__atomic_exchange_n(word, 0u, __ATOMIC_RELEASE) & FUTEX_WAITERS))
             syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
     }
@@ -264,11 +275,9 @@ bool Mutex::spin(int &rc) {
     });
 }
 
-int Mutex::lock() {
+int Mutex::spin_lock() {
     int rc = 0;
-    if (!spin(rc))
-        rc = pthread_mutex_lock(native());
-    return settle(rc, "mutex lock");
+    return spin(rc) ? rc : pthread_mutex_lock(native());
 }
 
 int Mutex::trylock() {
@@ -287,7 +296,6 @@ int Mutex::timedlock(double seconds) {
     return settle(rc, "mutex timedlock");
 }
 
-void Mutex::unlock() { settle(pthread_mutex_unlock(native()), "mutex unlock"); }
 
 void Mutex::consistent() {
     if (int rc = pthread_mutex_consistent(native()))
@@ -322,8 +330,6 @@ void Cond::broadcast() { settle(pthread_cond_broadcast(native()), "condition bro
 
 const SyncLayout &RwLock::layout() { return rwlock_layout; }
 
-// Blocking forms have no expected failure: anything but 0 is thrown.
-void RwLock::rdlock() { settle(pthread_rwlock_rdlock(native()), "rwlock rdlock"); }
 int RwLock::tryrdlock() { return settle(pthread_rwlock_tryrdlock(native()), "rwlock tryrdlock"); }
 int RwLock::timedrdlock(double seconds) {
     Deadline deadline(seconds);
@@ -333,7 +339,6 @@ int RwLock::timedrdlock(double seconds) {
                   "rwlock timedrdlock");
 }
 
-void RwLock::wrlock() { settle(pthread_rwlock_wrlock(native()), "rwlock wrlock"); }
 int RwLock::trywrlock() { return settle(pthread_rwlock_trywrlock(native()), "rwlock trywrlock"); }
 int RwLock::timedwrlock(double seconds) {
     Deadline deadline(seconds);
@@ -341,22 +346,6 @@ int RwLock::timedwrlock(double seconds) {
         return wrlock(), 0;
     return settle(pthread_rwlock_clockwrlock(native(), CLOCK_MONOTONIC, &deadline.monotonic()),
                   "rwlock timedwrlock");
-}
-
-void RwLock::unlock() {
-#ifdef __GLIBC__
-    // pthread_rwlock_unlock of a lock the caller does not hold corrupts it in
-    // glibc; its public state tells the two cases it can: a writer that is
-    // another thread, or no holder at all (readers count from bit 3).
-    const auto &state = native()->__data;
-    int writer = __atomic_load_n(&state.__cur_writer, __ATOMIC_RELAXED);
-    unsigned readers = __atomic_load_n(&state.__readers, __ATOMIC_RELAXED) >> 3;
-    if (writer != 0 && writer != gettid())
-        fail(EPERM, "rwlock unlock: the write lock is held by another thread");
-    if (writer == 0 && readers == 0)
-        fail(EPERM, "rwlock unlock: the lock is not held");
-#endif
-    settle(pthread_rwlock_unlock(native()), "rwlock unlock");
 }
 
 } // namespace ipc

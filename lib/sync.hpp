@@ -74,6 +74,16 @@ class SyncObject {
     std::optional<SharedMemory> shm_;
 };
 
+// Turns a pthread result into an outcome a caller expects (0, EOWNERDEAD,
+// EAGAIN for busy, ETIMEDOUT), or throws with a message saying what went
+// wrong. The check for 0 is inline: it is on every lock's path, which must
+// cost no more than calling pthread directly.
+int settle_failure(int rc, const char *what);
+inline int settle(int rc, const char *what) { return rc == 0 ? 0 : settle_failure(rc, what); }
+
+// The calling thread's kernel id, as pthread records lock owners.
+pid_t current_tid();
+
 // The ways to make each kind of lock, from its layout.
 template <class Self> class Lock : public SyncObject {
   public:
@@ -93,10 +103,14 @@ class Mutex : public Lock<Mutex> {
   public:
     Mutex(Mutex &&other) noexcept;
 
-    int lock();                      // 0 or EOWNERDEAD
+    int lock() {                     // 0 or EOWNERDEAD
+        if (spin_.load(std::memory_order_relaxed) > 0) [[unlikely]]
+            return settle(spin_lock(), "mutex lock");
+        return settle(pthread_mutex_lock(native()), "mutex lock");
+    }
     int trylock();                   // 0, EOWNERDEAD or EAGAIN
     int timedlock(double seconds);   // 0, EOWNERDEAD or ETIMEDOUT
-    void unlock();
+    void unlock() { settle(pthread_mutex_unlock(native()), "mutex unlock"); }
     void consistent();
     void set_spin(int64_t nanoseconds);
 
@@ -110,6 +124,7 @@ class Mutex : public Lock<Mutex> {
     // Polls with trylock for the spin time; true when that settled the lock
     // (taken, or failed for good), with `rc` its result.
     bool spin(int &rc);
+    int spin_lock();                 // spin, then block: pthread's result
 
     std::atomic<int64_t> spin_{0};
 };
@@ -130,19 +145,31 @@ class Cond : public Lock<Cond> {
 
 class RwLock : public Lock<RwLock> {
   public:
-    void rdlock();
+    void rdlock() { settle(pthread_rwlock_rdlock(native()), "rwlock rdlock"); }
     int tryrdlock();                  // 0 or EAGAIN
     int timedrdlock(double seconds);  // 0 or ETIMEDOUT
-    void wrlock();
+    void wrlock() { settle(pthread_rwlock_wrlock(native()), "rwlock wrlock"); }
     int trywrlock();                  // 0 or EAGAIN
     int timedwrlock(double seconds);  // 0 or ETIMEDOUT
-    void unlock();
+    void unlock() {
+#ifdef __GLIBC__
+        // pthread_rwlock_unlock of a lock the caller does not hold corrupts it
+        // in glibc; its public state tells the two cases it can: a writer that
+        // is another thread, or no holder at all (readers count from bit 3).
+        const auto &state = native()->__data;
+        int writer = __atomic_load_n(&state.__cur_writer, __ATOMIC_RELAXED);
+        if (writer == 0 ? __atomic_load_n(&state.__readers, __ATOMIC_RELAXED) >> 3 == 0 : writer != current_tid())
+            [[unlikely]] not_held(writer);
+#endif
+        settle(pthread_rwlock_unlock(native()), "rwlock unlock");
+    }
 
   private:
     friend class Lock;
     using Lock::Lock;
     static const SyncLayout &layout();
     pthread_rwlock_t *native() const { return static_cast<pthread_rwlock_t *>(object_); }
+    [[noreturn]] static void not_held(int writer);   // EPERM
 };
 
 } // namespace ipc

@@ -657,6 +657,31 @@ TEST_CASE("read/write lock: readers in several processes at once, a writer alone
     CHECK(ipc_rwlock_unlock(rw) == 0);
 }
 
+TEST_CASE("read/write lock: a forked child's write lock is its own, not its parent's", "[sync][rwlock][process]") {
+    Arena arena;
+    ipc_rwlock *rw = arena.rwlock();
+    // The library learns this thread's id before the fork; the child must not
+    // take it for its own.
+    REQUIRE(ipc_rwlock_wrlock(rw) == 0);
+    REQUIRE(ipc_rwlock_unlock(rw) == 0);
+    std::atomic<int> &held = arena.cell(0), &release = arena.cell(1);
+    pid_t child = test::spawn([&] {
+        if (ipc_rwlock_wrlock(rw) != 0)
+            return 1;
+        held.store(1);
+        while (release.load() == 0)
+            std::this_thread::yield();
+        return ipc_rwlock_unlock(rw) == 0 ? 0 : 2;
+    });
+    REQUIRE(test::eventually([&] { return held.load() == 1; }));
+    CHECK(ipc_rwlock_unlock(rw) == -EPERM);
+    CHECK(mentions("held by another thread"));
+    release.store(1);
+    CHECK(test::exit_code(test::wait_for(child)) == 0);
+    CHECK(ipc_rwlock_trywrlock(rw) == 0);
+    CHECK(ipc_rwlock_unlock(rw) == 0);
+}
+
 TEST_CASE("read/write lock: no reader ever sees a writer inside, no writer sees anyone", "[sync][rwlock][process]") {
     Arena arena;
     arena.rwlock(); // the children attach to it
