@@ -19,7 +19,7 @@ struct ipc_rwlock : Handle<ipc::RwLock, make_tag("rwlk")> {
 
 static_assert(uint32_t{IPC_RWLOCK_PREFER_WRITER} == ipc::rwlock_prefer_writer);
 static_assert(IPC_SYNC_ALIGN == alignof(ipc::SyncBlock<pthread_mutex_t>) &&
-              IPC_SYNC_ALIGN == alignof(ipc::SyncBlock<pthread_cond_t>) &&
+              IPC_SYNC_ALIGN == alignof(ipc::SyncBlock<ipc::CondState>) &&
               IPC_SYNC_ALIGN == alignof(ipc::SyncBlock<pthread_rwlock_t>));
 
 namespace {
@@ -188,6 +188,13 @@ IPC_API int ipc_cond_signal(ipc_cond *c) {
 IPC_API int ipc_cond_broadcast(ipc_cond *c) {
     return guard([&] {
         live(c, cond_kind).core.broadcast();
+        return 0;
+    });
+}
+
+IPC_API int ipc_cond_set_spin(ipc_cond *c, int64_t nanoseconds) {
+    return guard([&] {
+        live(c, cond_kind).core.set_spin(nanoseconds);
         return 0;
     });
 }

@@ -1,5 +1,6 @@
 #include "common.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -128,6 +129,19 @@ timespec Deadline::realtime() const {
     timespec now{};
     clock_gettime(CLOCK_REALTIME, &now);
     return add(now, remaining());
+}
+
+void Spin::set(int64_t nanoseconds, const std::string &what) {
+    if (nanoseconds < 0)
+        fail(EINVAL, what + ": " + std::to_string(nanoseconds) + " ns; the spin is a duration >= 0");
+    ns_.store(nanoseconds, std::memory_order_relaxed);
+}
+
+int64_t Spin::within(const Deadline &deadline) const {
+    int64_t ns = get();
+    if (ns <= 0 || deadline.infinite())
+        return ns;
+    return std::min<int64_t>(ns, static_cast<int64_t>(deadline.remaining() * 1e9));
 }
 
 } // namespace ipc

@@ -2,6 +2,7 @@
 // value and a message with context; the C layer turns them into codes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -107,5 +108,25 @@ template <class Ready> bool spin_until(int64_t nanoseconds, Ready &&ready) {
             return false;
     }
 }
+
+// How long a handle's waits poll in user space before they sleep in the
+// kernel, in nanoseconds (0, the default: sleep at once). Set from any thread.
+class Spin {
+  public:
+    Spin() = default;
+    Spin(const Spin &other) : ns_(other.get()) {}
+    Spin &operator=(const Spin &other) {
+        ns_.store(other.get(), std::memory_order_relaxed);
+        return *this;
+    }
+    int64_t get() const { return ns_.load(std::memory_order_relaxed); }
+    // EINVAL for a negative time; `what` says whose spin it is.
+    void set(int64_t nanoseconds, const std::string &what);
+    // The spin, cut to the time left before `deadline`.
+    int64_t within(const Deadline &deadline) const;
+
+  private:
+    std::atomic<int64_t> ns_{0};
+};
 
 } // namespace ipc

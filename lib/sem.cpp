@@ -166,7 +166,7 @@ Semaphore &Semaphore::operator=(Semaphore &&other) noexcept {
         release();
         sem_ = std::exchange(other.sem_, nullptr);
         name_ = std::move(other.name_);
-        spin_ns_.store(other.spin(), std::memory_order_relaxed);
+        spin_ = other.spin_;
         created_ = other.created_;
         unlink_on_close_ = std::exchange(other.unlink_on_close_, UnlinkOnClose());
         dev_ = other.dev_;
@@ -318,7 +318,7 @@ bool Semaphore::timed_wait(double seconds) {
         wait();
         return true;
     }
-    int64_t spin_ns = std::min<double>(static_cast<double>(spin()), deadline.remaining() * 1e9);
+    int64_t spin_ns = spin_.within(deadline);
     if (spin_ns > 0 && spin_until(spin_ns, [&] { return sem_trywait(sem_) == 0; }))
         return true;
     // An absolute CLOCK_MONOTONIC deadline: a wall-clock jump changes nothing.
@@ -337,11 +337,5 @@ int Semaphore::value() const {
     return value;
 }
 
-void Semaphore::set_spin(int64_t nanoseconds) {
-    if (nanoseconds < 0)
-        fail(EINVAL, context("set spin") + ": " + std::to_string(nanoseconds) +
-                         " ns; the spin is a duration >= 0");
-    spin_ns_.store(nanoseconds, std::memory_order_relaxed);
-}
 
 } // namespace ipc

@@ -49,8 +49,8 @@ class Semaphore {
     bool timed_wait(double seconds);
     int value() const;
 
-    void set_spin(int64_t nanoseconds);
-    int64_t spin() const { return spin_ns_.load(std::memory_order_relaxed); }
+    void set_spin(int64_t nanoseconds) { spin_.set(nanoseconds, context("set spin")); }
+    int64_t spin() const { return spin_.get(); }
 
     sem_t *get() const { return sem_; }
     bool named() const { return !name_.empty(); }
@@ -64,7 +64,7 @@ class Semaphore {
 
     sem_t *sem_ = nullptr;
     std::string name_; // empty for a semaphore in memory
-    std::atomic<int64_t> spin_ns_{0};
+    Spin spin_;
     bool created_ = false;
     UnlinkOnClose unlink_on_close_;
     dev_t dev_ = 0; // identity of the named file, so unlink-on-close removes

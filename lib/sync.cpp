@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstdio>
+#include <limits>
 #include <linux/futex.h>
+#include <new>
 #include <string>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -17,7 +19,9 @@ namespace {
 static_assert(std::atomic<uint32_t>::is_always_lock_free, "the header's state is shared between processes");
 static_assert(sizeof(SyncHeader) == 16);
 static_assert(offsetof(SyncBlock<pthread_mutex_t>, object) == sizeof(SyncHeader));
-static_assert(offsetof(SyncBlock<pthread_cond_t>, object) == sizeof(SyncHeader));
+static_assert(offsetof(SyncBlock<CondState>, object) == sizeof(SyncHeader));
+static_assert(std::atomic<uint32_t>::is_always_lock_free && sizeof(std::atomic<uint32_t>) == 4,
+              "the condition's sequence is a futex word");
 static_assert(offsetof(SyncBlock<pthread_rwlock_t>, object) == sizeof(SyncHeader));
 
 // A pthread *attr_t set up and destroyed around one initialisation.
@@ -42,12 +46,7 @@ void init_mutex(void *object, uint32_t) {
     a.set(pthread_mutex_init(static_cast<pthread_mutex_t *>(object), &a.attr), "mutex init");
 }
 
-void init_cond(void *object, uint32_t) {
-    Attributes<pthread_condattr_t, pthread_condattr_init, pthread_condattr_destroy> a;
-    a.set(pthread_condattr_setpshared(&a.attr, PTHREAD_PROCESS_SHARED), "condition init: process-shared");
-    a.set(pthread_condattr_setclock(&a.attr, CLOCK_MONOTONIC), "condition init: monotonic clock");
-    a.set(pthread_cond_init(static_cast<pthread_cond_t *>(object), &a.attr), "condition init");
-}
+void init_cond(void *object, uint32_t) { new (object) CondState{}; }
 
 void init_rwlock(void *object, uint32_t flags) {
     Attributes<pthread_rwlockattr_t, pthread_rwlockattr_init, pthread_rwlockattr_destroy> a;
@@ -64,7 +63,7 @@ constexpr SyncLayout layout_of(SyncKind kind, const char *noun, uint32_t init_fl
 }
 
 const SyncLayout mutex_layout = layout_of<pthread_mutex_t>(SyncKind::mutex, "mutex", 0, init_mutex);
-const SyncLayout cond_layout = layout_of<pthread_cond_t>(SyncKind::cond, "condition variable", 0, init_cond);
+const SyncLayout cond_layout = layout_of<CondState>(SyncKind::cond, "condition variable", 0, init_cond);
 const SyncLayout rwlock_layout =
     layout_of<pthread_rwlock_t>(SyncKind::rwlock, "read/write lock", rwlock_prefer_writer, init_rwlock);
 
@@ -75,6 +74,20 @@ const char *noun_of(uint32_t kind) {
     case SyncKind::rwlock: return rwlock_layout.noun;
     }
     return nullptr;
+}
+
+// Sleeps while `word` holds `expected`, until woken or the deadline passes
+// (CLOCK_MONOTONIC, absolute): 0, or EAGAIN, ETIMEDOUT, EINTR. Not private:
+// the word is in memory shared between processes.
+int futex_wait(std::atomic<uint32_t> &word, uint32_t expected, const Deadline &deadline) {
+    const timespec *until = deadline.infinite() ? nullptr : &deadline.monotonic();
+    if (syscall(SYS_futex, &word, FUTEX_WAIT_BITSET, expected, until, nullptr, FUTEX_BITSET_MATCH_ANY) == 0)
+        return 0;
+    return errno;
+}
+
+void futex_wake(std::atomic<uint32_t> &word, int waiters) {
+    syscall(SYS_futex, &word, FUTEX_WAKE, waiters, nullptr, nullptr, 0);
 }
 
 std::string pointer(const void *addr) {
@@ -246,9 +259,6 @@ void SyncObject::unlink(std::string_view name, const char *noun) {
 
 const SyncLayout &Mutex::layout() { return mutex_layout; }
 
-Mutex::Mutex(Mutex &&other) noexcept
-    : Lock(std::move(other)), spin_(other.spin_.load(std::memory_order_relaxed)) {}
-
 int Mutex::try_native() {
     int rc = pthread_mutex_trylock(native());
 #ifdef __GLIBC__
@@ -265,8 +275,7 @@ int Mutex::try_native() {
     return rc;
 }
 
-bool Mutex::spin(int &rc) {
-    int64_t ns = spin_.load(std::memory_order_relaxed);
+bool Mutex::spin(int64_t ns, int &rc) {
     if (ns <= 0)
         return false;
     return spin_until(ns, [&] {
@@ -277,7 +286,7 @@ bool Mutex::spin(int &rc) {
 
 int Mutex::spin_lock() {
     int rc = 0;
-    return spin(rc) ? rc : pthread_mutex_lock(native());
+    return spin(spin_.get(), rc) ? rc : pthread_mutex_lock(native());
 }
 
 int Mutex::trylock() {
@@ -291,7 +300,7 @@ int Mutex::timedlock(double seconds) {
     if (deadline.infinite())
         return lock();
     int rc = 0;
-    if (!spin(rc))
+    if (!spin(spin_.within(deadline), rc))
         rc = pthread_mutex_clocklock(native(), CLOCK_MONOTONIC, &deadline.monotonic());
     return settle(rc, "mutex timedlock");
 }
@@ -303,28 +312,48 @@ void Mutex::consistent() {
                               : "mutex consistent");
 }
 
-void Mutex::set_spin(int64_t nanoseconds) {
-    if (nanoseconds < 0)
-        fail(EINVAL, "mutex spin: " + std::to_string(nanoseconds) + " ns; the spin must be >= 0");
-    spin_.store(nanoseconds, std::memory_order_relaxed);
-}
 
 // ---------------------------------------------------------------- Cond
 
 const SyncLayout &Cond::layout() { return cond_layout; }
 
-int Cond::wait(Mutex &mutex) { return settle(pthread_cond_wait(native(), mutex.native()), "condition wait"); }
+int Cond::wait(Mutex &mutex) { return wait_until(mutex, Deadline(std::numeric_limits<double>::infinity())); }
 
-int Cond::timedwait(Mutex &mutex, double seconds) {
-    Deadline deadline(seconds);
-    if (deadline.infinite())
-        return wait(mutex);
-    return settle(pthread_cond_clockwait(native(), mutex.native(), CLOCK_MONOTONIC, &deadline.monotonic()),
-                  "condition timedwait");
+int Cond::timedwait(Mutex &mutex, double seconds) { return wait_until(mutex, Deadline(seconds)); }
+
+int Cond::wait_until(Mutex &mutex, const Deadline &deadline) {
+    CondState &s = state();
+    const uint32_t seen = s.sequence.load(std::memory_order_acquire); // the caller holds the mutex
+    mutex.unlock(); // EPERM when the caller does not hold it: nothing waited
+    int rc = 0;
+    if (!spin_until(spin_.within(deadline), [&] { return s.sequence.load(std::memory_order_acquire) != seen; })) {
+        // Counted before the futex reads the sequence, as signal bumps the
+        // sequence before it reads the count (both sequentially consistent):
+        // either the signal sees a sleeper, or the futex sees the new value.
+        s.sleepers.fetch_add(1);
+        rc = futex_wait(s.sequence, seen, deadline);
+        s.sleepers.fetch_sub(1);
+    }
+    if (int relocked = settle(mutex.lock(), "condition wait")) // EOWNERDEAD comes first
+        return relocked;
+    switch (rc) {
+    case 0:
+    case EAGAIN: // the sequence moved before the sleep
+    case EINTR:  // a signal handler ran: a spurious wake-up, so the caller checks its state
+        return 0;
+    case ETIMEDOUT:
+        return rc;
+    default:
+        fail(rc, "condition wait");
+    }
 }
 
-void Cond::signal() { settle(pthread_cond_signal(native()), "condition signal"); }
-void Cond::broadcast() { settle(pthread_cond_broadcast(native()), "condition broadcast"); }
+void Cond::wake(int waiters) {
+    CondState &s = state();
+    s.sequence.fetch_add(1);
+    if (s.sleepers.load() != 0) // else no system call: the common case of a signal nobody waits for
+        futex_wake(s.sequence, waiters);
+}
 
 // ---------------------------------------------------------------- RwLock
 

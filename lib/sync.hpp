@@ -9,6 +9,7 @@
 #include "shm.hpp"
 
 #include <atomic>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -101,10 +102,8 @@ template <class Self> class Lock : public SyncObject {
 
 class Mutex : public Lock<Mutex> {
   public:
-    Mutex(Mutex &&other) noexcept;
-
     int lock() {                     // 0 or EOWNERDEAD
-        if (spin_.load(std::memory_order_relaxed) > 0) [[unlikely]]
+        if (spin_.get() > 0) [[unlikely]]
             return settle(spin_lock(), "mutex lock");
         return settle(pthread_mutex_lock(native()), "mutex lock");
     }
@@ -112,7 +111,7 @@ class Mutex : public Lock<Mutex> {
     int timedlock(double seconds);   // 0, EOWNERDEAD or ETIMEDOUT
     void unlock() { settle(pthread_mutex_unlock(native()), "mutex unlock"); }
     void consistent();
-    void set_spin(int64_t nanoseconds);
+    void set_spin(int64_t nanoseconds) { spin_.set(nanoseconds, "mutex spin"); }
 
     pthread_mutex_t *native() const { return static_cast<pthread_mutex_t *>(object_); }
 
@@ -121,26 +120,43 @@ class Mutex : public Lock<Mutex> {
     using Lock::Lock;
     static const SyncLayout &layout();
     int try_native();
-    // Polls with trylock for the spin time; true when that settled the lock
-    // (taken, or failed for good), with `rc` its result.
-    bool spin(int &rc);
+    // Polls with trylock for `ns`; true when that settled the lock (taken, or
+    // failed for good), with `rc` its result.
+    bool spin(int64_t ns, int &rc);
     int spin_lock();                 // spin, then block: pthread's result
 
-    std::atomic<int64_t> spin_{0};
+    Spin spin_;
+};
+
+// The shared state of a condition variable. It is not pthread's: a waiter
+// killed inside pthread_cond_wait leaves glibc's process-shared condition
+// (2.36 at least) waiting for it forever, so the next waiters are never woken;
+// and pthread's cannot spin. A waiter notes the sequence with the mutex held,
+// lets the mutex go and sleeps on the futex while the sequence stays the same;
+// each signal bumps it, so no wake-up between the two is lost, and a waiter
+// killed while waiting leaves nothing behind but a spare wake-up call.
+struct alignas(8) CondState {
+    std::atomic<uint32_t> sequence;  // bumped by every signal and broadcast; the futex word
+    std::atomic<uint32_t> sleepers;  // waiters in (or on their way into) the kernel
 };
 
 class Cond : public Lock<Cond> {
   public:
     int wait(Mutex &mutex);                        // 0 or EOWNERDEAD
     int timedwait(Mutex &mutex, double seconds);   // 0, EOWNERDEAD or ETIMEDOUT
-    void signal();
-    void broadcast();
+    void signal() { wake(1); }
+    void broadcast() { wake(INT_MAX); }
+    void set_spin(int64_t nanoseconds) { spin_.set(nanoseconds, "condition spin"); }
 
   private:
     friend class Lock;
     using Lock::Lock;
     static const SyncLayout &layout();
-    pthread_cond_t *native() const { return static_cast<pthread_cond_t *>(object_); }
+    CondState &state() const { return *static_cast<CondState *>(object_); }
+    int wait_until(Mutex &mutex, const Deadline &deadline);
+    void wake(int waiters);
+
+    Spin spin_;
 };
 
 class RwLock : public Lock<RwLock> {

@@ -8,7 +8,7 @@
  *   memory mapping (for example one from ipc_shm_create()), and other
  *   processes that map the same memory call ..._attach() at their own address
  *   of it. The memory needs ..._size() bytes, aligned to ::IPC_SYNC_ALIGN. A
- *   small header (magic, kind, state) sits before the pthread object, so
+ *   small header (magic, kind, state) sits before the lock itself, so
  *   attaching to memory that holds no initialised lock of that kind gives
  *   `-EBADMSG` instead of undefined behaviour. The memory stays the caller's:
  *   closing the handle leaves the lock in place.
@@ -33,8 +33,17 @@
  * out. Try forms return `-EAGAIN` at once when the lock is held elsewhere.
  * Lock waits are not interrupted by signal handlers (they resume, as pthread
  * waits do), and a condition wait may return 0 without a signal (a spurious
- * wake-up): always wait in a loop that checks the condition. To stay
- * responsive to signals, wait with a timeout in a loop.
+ * wake-up): always wait in a loop that checks the condition. A signal handler
+ * that runs during a condition wait ends it that way, so the loop sees what
+ * the handler did; to stay responsive to signals in lock waits, wait with a
+ * timeout in a loop.
+ *
+ * Mutexes are pthread's robust mutexes. Condition variables are libipc's own,
+ * on a futex, because pthread's process-shared ones do not survive a crash:
+ * with glibc (2.36 at least) a waiter killed inside pthread_cond_wait() leaves
+ * the condition waiting for it, and later waiters are never woken. Here a
+ * waiter killed in its wait costs later signals one spare system call each,
+ * and nothing else.
  *
  * Thread safety: every function may be called from several threads at once
  * on the same handle, except ..._close(), which must not race with them.
@@ -309,6 +318,18 @@ IPC_API int ipc_cond_signal(ipc_cond *c);
  * @return 0, or `-EBADF`.
  */
 IPC_API int ipc_cond_broadcast(ipc_cond *c);
+
+/**
+ * @brief Sets how long waits on this handle poll the condition variable in
+ *        user space, after releasing the mutex, before sleeping in the
+ *        kernel. With a signaller running on another core this saves the
+ *        cost of a sleep and a wake-up; a timed wait never spins past its
+ *        timeout.
+ * @param c            A handle.
+ * @param nanoseconds  Longest spin, 0 (the default) for none.
+ * @return 0, or `-EINVAL` (negative), `-EBADF`.
+ */
+IPC_API int ipc_cond_set_spin(ipc_cond *c, int64_t nanoseconds);
 
 /**
  * @brief Removes the name of a named condition variable.

@@ -202,6 +202,7 @@ TEST_CASE("in-memory bad input gives exact codes", "[sync][errors]") {
             CHECK(ipc_cond_timedwait(bad, m, 1) == -EBADF);
             CHECK(ipc_cond_signal(bad) == -EBADF);
             CHECK(ipc_cond_broadcast(bad) == -EBADF);
+            CHECK(ipc_cond_set_spin(bad, 0) == -EBADF);
         }
         CHECK(ipc_cond_close(fake_cond) == -EBADF);
         for (ipc_rwlock *bad : {static_cast<ipc_rwlock *>(nullptr), fake_rwlock}) {
@@ -237,6 +238,8 @@ TEST_CASE("in-memory bad input gives exact codes", "[sync][errors]") {
         CHECK(ipc_cond_timedwait(c, m, 0.01) == -EPERM);
         CHECK(ipc_mutex_consistent(m) == -EINVAL);       // nobody died
         CHECK(ipc_mutex_set_spin(m, -1) == -EINVAL);
+        CHECK(ipc_cond_set_spin(c, -1) == -EINVAL);
+        CHECK(mentions("condition spin: -1 ns"));
         CHECK(ipc_mutex_timedlock(m, NAN) == -EINVAL);
         CHECK(ipc_mutex_timedlock(m, -0.5) == -EINVAL);
         REQUIRE(ipc_mutex_lock(m) == 0);
@@ -490,9 +493,14 @@ TEST_CASE("try and timed locks while another process holds the mutex", "[sync][m
 }
 
 TEST_CASE("condition variable: producer and consumer in two processes lose no wake-up", "[sync][cond][process]") {
+    // Without a spin every wait sleeps in the kernel; with one most waits
+    // end in the spin, and the hand-over between the two must be as exact.
+    const int64_t spin = GENERATE(0, 200000);
     Arena arena;
     ipc_mutex *m = arena.mutex();
     ipc_cond *filled = arena.cond(cond_at), *emptied = arena.cond(cond2_at);
+    REQUIRE(ipc_cond_set_spin(filled, spin) == 0);
+    REQUIRE(ipc_mutex_set_spin(m, spin) == 0);
     // A one-item slot: 0 is empty. Waits are timed so a lost wake-up fails
     // the test instead of hanging it.
     std::atomic<int> &slot = arena.cell(0);
@@ -502,7 +510,8 @@ TEST_CASE("condition variable: producer and consumer in two processes lose no wa
         ipc_cond *pf = nullptr, *pe = nullptr;
         if (ipc_mutex_attach(&pm, arena.at(mutex_at), ipc_mutex_size()) != 0 ||
             ipc_cond_attach(&pf, arena.at(cond_at), ipc_cond_size()) != 0 ||
-            ipc_cond_attach(&pe, arena.at(cond2_at), ipc_cond_size()) != 0)
+            ipc_cond_attach(&pe, arena.at(cond2_at), ipc_cond_size()) != 0 ||
+            ipc_cond_set_spin(pe, spin) != 0 || ipc_mutex_set_spin(pm, spin) != 0)
             return 1;
         for (int i = 1; i <= items; ++i) {
             if (ipc_mutex_lock(pm) != 0)
@@ -531,6 +540,78 @@ TEST_CASE("condition variable: producer and consumer in two processes lose no wa
     CHECK(received == items);
     CHECK(in_order);
     CHECK(test::exit_code(test::wait_for(producer)) == 0);
+}
+
+TEST_CASE("condition variable: a waiter killed in its wait leaves it working for the next ones",
+          "[sync][cond][process]") {
+    // With glibc's process-shared pthread_cond_t (2.36) the second round here
+    // never wakes: the killed waiter is waited for forever.
+    Arena arena;
+    ipc_mutex *m = arena.mutex();
+    ipc_cond *c = arena.cond();
+    std::atomic<int> &waiting = arena.cell(0), &go = arena.cell(1);
+    auto waiter = [&] {
+        return test::spawn([&] {
+            if (ipc_mutex_lock(m) != 0)
+                return 1;
+            waiting.fetch_add(1);
+            while (go.load() == 0)
+                if (ipc_cond_timedwait(c, m, 10) != 0)
+                    return 2;
+            return ipc_mutex_unlock(m) == 0 ? 0 : 3;
+        });
+    };
+    // Once a waiter counted itself under the mutex, taking the mutex here
+    // means it is inside its wait.
+    auto wait_inside = [&](int n) {
+        REQUIRE(test::eventually([&] { return waiting.load() == n; }));
+        REQUIRE(ipc_mutex_lock(m) == 0);
+        REQUIRE(ipc_mutex_unlock(m) == 0);
+    };
+    pid_t doomed = waiter();
+    wait_inside(1);
+    kill(doomed, SIGKILL);
+    CHECK(test::exit_code(test::wait_for(doomed)) == -SIGKILL);
+    for (int round = 0; round < 3; ++round) {
+        waiting.store(0);
+        go.store(0);
+        pid_t next = waiter();
+        wait_inside(1);
+        REQUIRE(ipc_mutex_lock(m) == 0);
+        go.store(1);
+        CHECK(ipc_cond_signal(c) == 0);
+        REQUIRE(ipc_mutex_unlock(m) == 0);
+        CHECK(test::exit_code(test::wait_for(next)) == 0);
+    }
+}
+
+namespace {
+volatile sig_atomic_t handled = 0;
+extern "C" void note_signal(int) { handled = 1; }
+} // namespace
+
+TEST_CASE("condition variable: a signal handler ends a wait as a spurious wake-up", "[sync][cond]") {
+    Arena arena;
+    ipc_mutex *m = arena.mutex();
+    ipc_cond *c = arena.cond();
+    struct sigaction action {}, old {};
+    action.sa_handler = note_signal; // no SA_RESTART, as Python installs its handlers
+    sigemptyset(&action.sa_mask);
+    REQUIRE(sigaction(SIGUSR2, &action, &old) == 0);
+    handled = 0;
+    pthread_t waiter = pthread_self();
+    std::thread sender([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        pthread_kill(waiter, SIGUSR2);
+    });
+    REQUIRE(ipc_mutex_lock(m) == 0);
+    int rc = ipc_cond_timedwait(c, m, 30);
+    sender.join();
+    CHECK(rc == 0);
+    CHECK(handled == 1);
+    CHECK(ipc_mutex_trylock(m) == -EAGAIN); // held again by this thread
+    CHECK(ipc_mutex_unlock(m) == 0);
+    sigaction(SIGUSR2, &old, nullptr);
 }
 
 TEST_CASE("condition variable: a broadcast on a named one wakes every waiting process", "[sync][cond][process]") {

@@ -50,9 +50,9 @@ TEST_CASE("a lock header that is not marked ready is rejected with EBADMSG", "[s
     CHECK(message_of([&] { ipc::Cond::attach(memory.addr(), 512); }).find("unknown kind 77") != std::string::npos);
 }
 
-TEST_CASE("sizes are header plus pthread object", "[sync]") {
+TEST_CASE("sizes are header plus object", "[sync]") {
     CHECK(ipc::Mutex::size() == sizeof(ipc::SyncHeader) + sizeof(pthread_mutex_t));
-    CHECK(ipc::Cond::size() == sizeof(ipc::SyncHeader) + sizeof(pthread_cond_t));
+    CHECK(ipc::Cond::size() == sizeof(ipc::SyncHeader) + sizeof(ipc::CondState));
     CHECK(ipc::RwLock::size() == sizeof(ipc::SyncHeader) + sizeof(pthread_rwlock_t));
 }
 

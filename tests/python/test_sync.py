@@ -108,6 +108,17 @@ def expect_errno(code, kind, operation):
     return raised.value
 
 
+def check_spin_setting(lock, nanoseconds):
+    """The spin property of a fresh handle: 0, settable, kept on a bad value."""
+    assert lock.spin == 0
+    lock.spin = nanoseconds
+    assert lock.spin == nanoseconds
+    expect_errno(errno.EINVAL, OSError, lambda: setattr(lock, "spin", -1))
+    assert lock.spin == nanoseconds
+    with pytest.raises(TypeError):
+        lock.spin = 1.5
+
+
 # Mutex: mutual exclusion across processes
 
 
@@ -314,13 +325,7 @@ def test_permission_denied_for_another_user(name, child):
 def test_spin(name):
     with ipc.Mutex.create(name, unlink_on_close=True) as m:
         m.release()
-        assert m.spin == 0
-        m.spin = 50_000
-        assert m.spin == 50_000
-        expect_errno(errno.EINVAL, OSError, lambda: setattr(m, "spin", -1))
-        assert m.spin == 50_000
-        with pytest.raises(TypeError):
-            m.spin = 1.5
+        check_spin_setting(m, 50_000)
         holder = Holder(lambda: ipc.Mutex.open(name), seconds=0.05)
         assert m.acquire(timeout=10)  # spins, then sleeps until the holder lets go
         assert holder.join() == 0
@@ -474,6 +479,38 @@ def test_notify_all_wakes_every_waiter(name):
             c.notify(-1)
         c.close()
         m.close()
+
+
+def test_condition_spin_hands_turns_over_across_processes(name):
+    with shared(name) as shm:
+        m = ipc.Mutex.init(shm, 0)
+        c = ipc.Condition.init(shm, 64, mutex=m)
+        check_spin_setting(c, 200_000)
+        turns = 200
+
+        def pong():
+            with ipc.SharedMemory.open(name) as mine:
+                lock = ipc.Mutex.attach(mine, 0)
+                cond = ipc.Condition.attach(mine, 64, mutex=lock)
+                cond.spin = 200_000
+                for _ in range(turns):
+                    with cond:
+                        if not cond.wait_for(lambda: mine[200] == 1, timeout=10):
+                            os._exit(2)
+                        mine[200] = 0
+                        cond.notify()
+
+        pid = later(0, pong)
+        for _ in range(turns):
+            with c:
+                shm[200] = 1
+                c.notify()
+                assert c.wait_for(lambda: shm[200] == 0, timeout=10)
+        assert reap(pid) == 0
+        c.close()
+        m.close()
+    with pytest.raises(ValueError, match="closed Condition"):
+        c.spin
 
 
 def test_condition_misuse(name):

@@ -4,7 +4,9 @@
 // would write: a robust mutex of the default type) and Boost.Interprocess.
 // libipc's mutex is robust and error-checking: a raw mutex with the same
 // attributes is shown as a reference, so the cost of the attributes and the
-// cost of the wrapper can be told apart.
+// cost of the wrapper can be told apart. The ping-pong also runs libipc with
+// its optional spin on the mutex and the condition (Boost and pthread have
+// none): each process then waits for the other in user space.
 // Run: build/tools/bench/bench_sync [--quick] [--json] (see harness.hpp).
 #include "harness.hpp"
 
@@ -25,6 +27,9 @@ namespace {
 
 // Where the objects live in the shared page.
 constexpr size_t room = 256, mutex_at = 0, cond_at = room, turn_at = 2 * room;
+
+// libipc's optional spin on the mutex and the condition, as in bench_sem.
+constexpr int64_t spin_ns = 50'000;
 
 [[noreturn]] void die(const char *what, const char *why) {
     std::fprintf(stderr, "bench_sync: %s: %s\n", what, why);
@@ -74,12 +79,14 @@ using Open = std::function<std::unique_ptr<Sync>(char *page, bool creator)>;
 struct Libipc : Sync {
     ipc_mutex *m = nullptr;
     ipc_cond *c = nullptr;
-    Libipc(char *page, bool creator) {
+    Libipc(char *page, bool creator, int64_t spin = 0) {
         turn = reinterpret_cast<int *>(page + turn_at);
         check(creator ? ipc_mutex_init(&m, page + mutex_at, room, 0) : ipc_mutex_attach(&m, page + mutex_at, room),
               "mutex");
         check(creator ? ipc_cond_init(&c, page + cond_at, room, 0) : ipc_cond_attach(&c, page + cond_at, room),
               "condition");
+        check(ipc_mutex_set_spin(m, spin), "mutex spin");
+        check(ipc_cond_set_spin(c, spin), "condition spin");
     }
     ~Libipc() override {
         ipc_cond_close(c);
@@ -231,6 +238,7 @@ int main(int argc, char **argv) {
         die("layout", "a libipc lock needs more room than this benchmark gives it");
 
     const Open libipc = [](char *p, bool c) { return std::make_unique<Libipc>(p, c); };
+    const Open libipc_spin = [](char *p, bool c) { return std::make_unique<Libipc>(p, c, spin_ns); };
     const Open raw = [](char *p, bool c) { return std::make_unique<Raw>(p, c, PTHREAD_MUTEX_DEFAULT); };
     const Open raw_checking = [](char *p, bool c) { return std::make_unique<Raw>(p, c, PTHREAD_MUTEX_ERRORCHECK); };
 #if BENCH_HAVE_BOOST
@@ -255,6 +263,7 @@ int main(int argc, char **argv) {
     h.run("mutex + condition ping-pong between 2 processes",
           {
               bench::round_trip("libipc", Kind::ours, pinned, libipc),
+              bench::round_trip("libipc, spin 50 us", Kind::ours, pinned, libipc_spin),
               bench::round_trip(raw_name, Kind::alternative, pinned, raw),
 #if BENCH_HAVE_BOOST
               bench::round_trip("Boost.Interprocess mutex + condition", Kind::alternative, pinned, boost),
@@ -264,7 +273,8 @@ int main(int argc, char **argv) {
           {{"libipc", raw_name, 1.05}
 #if BENCH_HAVE_BOOST
            ,
-           {"libipc", "Boost.Interprocess mutex + condition", 1.0}
+           {"libipc", "Boost.Interprocess mutex + condition", 1.0},
+           {"libipc, spin 50 us", "Boost.Interprocess mutex + condition", 1.0}
 #endif
           });
 

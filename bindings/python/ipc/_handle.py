@@ -3,6 +3,7 @@ context management, a finaliser for forgotten handles, and memory export."""
 
 import ctypes
 import functools
+import operator
 import weakref
 
 from ._errors import check
@@ -102,3 +103,25 @@ def memory_at(address, size):
     """A ctypes object exporting the `size` bytes at `address` as a writable
     buffer of format "B", shape (size,). It does not own the memory."""
     return bytes_type(size).from_address(address)
+
+
+class Spin:
+    """The ``spin`` property of a handle whose waits can spin, given its
+    ipc_*_set_spin function: nanoseconds that waits through the handle poll
+    in user space before they sleep in the kernel (0, the default, sleeps at
+    once). Setting a negative time raises OSError(EINVAL)."""
+
+    def __init__(self, set_spin, doc):
+        self._set_spin = set_spin
+        self.__doc__ = doc
+
+    def __get__(self, handle, owner=None):
+        if handle is None:
+            return self
+        handle._handle()
+        return handle.__dict__.get("_spin", 0)
+
+    def __set__(self, handle, nanoseconds):
+        nanoseconds = operator.index(nanoseconds)
+        check(self._set_spin(handle._handle(), nanoseconds))
+        handle.__dict__["_spin"] = nanoseconds

@@ -13,7 +13,7 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t,
 
 from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, encode, fn
 from ._errors import call_blocking, check
-from ._handle import Handle
+from ._handle import Handle, Spin
 from .shm import SharedMemory, writable_memory
 
 _create = fn("ipc_sem_create", c_int, POINTER(c_void_p), c_char_p, c_uint32, c_uint32, c_uint32)
@@ -68,7 +68,7 @@ class Semaphore(Handle):
     @classmethod
     def _wrap(cls, pointer, close=_close, **fields):
         self = object.__new__(cls)
-        self._spin, self._name, self._memory, self._offset = 0, None, None, None
+        self._name, self._memory, self._offset = None, None, None
         self.__dict__.update({"_" + key: value for key, value in fields.items()})
         self._own(pointer, close)
         return self
@@ -169,18 +169,8 @@ class Semaphore(Handle):
         """The current value (0 while processes wait)."""
         return check(_value(self._handle()))
 
-    @property
-    def spin(self):
-        """How long, in nanoseconds, waits through this handle poll before
-        sleeping in the kernel (0, the default, sleeps at once)."""
-        self._handle()
-        return self._spin
-
-    @spin.setter
-    def spin(self, nanoseconds):
-        nanoseconds = operator.index(nanoseconds)
-        check(_set_spin(self._handle(), nanoseconds))
-        self._spin = nanoseconds
+    spin = Spin(_set_spin, """How long, in nanoseconds, waits through this handle poll before
+        sleeping in the kernel (0, the default, sleeps at once).""")
 
     @property
     def name(self):

@@ -6,9 +6,11 @@ Each lock is either named (``/name``: :meth:`create`, :meth:`open`,
 :class:`ipc.SharedMemory` or any writable buffer): one process calls
 :meth:`init`, the others :meth:`attach` at the same offset.
 
-Waits never block for more than a short slice in C: between slices Python
-runs the handlers of signals that arrived (a Ctrl-C raises KeyboardInterrupt),
-since the pthread waits underneath do not end when a signal comes.
+Lock waits never block for more than a short slice in C: between slices
+Python runs the handlers of signals that arrived (a Ctrl-C raises
+KeyboardInterrupt), since the pthread waits underneath do not end when a
+signal comes. A condition wait also ends, as a spurious wake-up, when a
+signal arrives.
 """
 
 import contextlib
@@ -21,7 +23,7 @@ from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t,
 
 from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, const, encode, fn
 from ._errors import check
-from ._handle import Handle
+from ._handle import Handle, Spin
 from .shm import SharedMemory, writable_memory
 
 IPC_SYNC_ALIGN = const("IPC_SYNC_ALIGN", 8)
@@ -61,6 +63,7 @@ _cond_wait = fn("ipc_cond_wait", c_int, c_void_p, c_void_p)
 _cond_timedwait = fn("ipc_cond_timedwait", c_int, c_void_p, c_void_p, c_double)
 _cond_signal = fn("ipc_cond_signal", c_int, c_void_p)
 _cond_broadcast = fn("ipc_cond_broadcast", c_int, c_void_p)
+_cond_set_spin = fn("ipc_cond_set_spin", c_int, c_void_p, c_int64)
 
 _rdlock = fn("ipc_rwlock_rdlock", c_int, c_void_p)
 _tryrdlock = fn("ipc_rwlock_tryrdlock", c_int, c_void_p)
@@ -230,9 +233,6 @@ class Mutex(_Sync):
     #: Alignment a lock needs in memory (``IPC_SYNC_ALIGN``).
     ALIGNMENT = IPC_SYNC_ALIGN
 
-    def _setup(self):
-        self._spin = 0
-
     @classmethod
     def create(cls, name, *, mode=0o600, unlink_on_close=False, open_or_create=False):
         """Creates the named mutex `name` (``/name``) with permission bits
@@ -273,18 +273,8 @@ class Mutex(_Sync):
     def __exit__(self, *exc):
         self.release()
 
-    @property
-    def spin(self):
-        """How long, in nanoseconds, a wait through this handle polls the
-        mutex before sleeping in the kernel (0, the default, sleeps at once)."""
-        self._handle()
-        return self._spin
-
-    @spin.setter
-    def spin(self, nanoseconds):
-        nanoseconds = operator.index(nanoseconds)
-        check(_set_spin(self._handle(), nanoseconds))
-        self._spin = nanoseconds
+    spin = Spin(_set_spin, """How long, in nanoseconds, a wait through this handle polls the
+        mutex before sleeping in the kernel (0, the default, sleeps at once).""")
 
 
 class Condition(_Sync):
@@ -399,6 +389,11 @@ class Condition(_Sync):
     def notify_all(self):
         """Wakes every waiter."""
         check(_cond_broadcast(self._handle()))
+
+    spin = Spin(_cond_set_spin, """How long, in nanoseconds, a wait through this handle polls
+        for a notify, after releasing the mutex, before sleeping in the kernel
+        (0, the default, sleeps at once). A timed wait never spins past its
+        timeout.""")
 
     def __enter__(self):
         self._handle()

@@ -294,6 +294,18 @@ function spin!(m::Mutex, nanoseconds::Integer)
     return m
 end
 
+"""
+    IPC.spin!(cond::IPC.Condition, nanoseconds) -> cond
+
+Makes waits through this handle poll for a signal, after releasing the mutex,
+for at most `nanoseconds` before sleeping in the kernel (0, the default, sleeps
+at once). A timed wait never spins past its timeout.
+"""
+function spin!(c::Condition, nanoseconds::Integer)
+    _check(ccall((:ipc_cond_set_spin, library()), Cint, (Ptr{Cvoid}, Int64), c, nanoseconds))
+    return c
+end
+
 # The untimed C waits, for callers who want no slices (no Ctrl-C either).
 _lock_untimed(m::Mutex) = ccall((:ipc_mutex_lock, library()), Cint, (Ptr{Cvoid},), m)
 _wait_untimed(c::Condition, m::Mutex) = ccall((:ipc_cond_wait, library()), Cint, (Ptr{Cvoid}, Ptr{Cvoid}), c, m)

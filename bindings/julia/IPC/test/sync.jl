@@ -155,7 +155,10 @@ end
     unlock(private)
     close(private)
 
-    # A child attaches, counts under the mutex and signals; the parent waits.
+    # A child attaches, counts under the mutex and signals; the parent waits,
+    # spinning first.
+    @test IPC.spin!(c, 100_000) === c
+    @test_throws ArgumentError IPC.spin!(c, -1)
     unsafe_store!(byte(shm, 256), 0x00)
     lock(m)
     p = child_process("""
