@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <system_error>
 #include <unistd.h>
 #include <utility>
@@ -159,7 +161,36 @@ SharedMemory &SharedMemory::operator=(SharedMemory &&other) noexcept {
 
 SharedMemory::~SharedMemory() { release(); }
 
+namespace {
+
+// Whether the calling thread holds a robust mutex that lies in [addr,
+// addr + size). Its robust list, which glibc and the kernel walk through the
+// held mutexes themselves, then points into that memory: unmapping it would
+// make the thread's next unlock of any other robust mutex read unmapped memory
+// and crash, and keep the kernel from marking the mutex when the thread dies.
+bool holds_robust_lock_in(const void *addr, size_t size) noexcept {
+    robust_list_head *head = nullptr;
+    size_t length = 0;
+    if (syscall(SYS_get_robust_list, 0, &head, &length) != 0 || !head)
+        return false;
+    const auto begin = reinterpret_cast<uintptr_t>(addr), end = begin + size;
+    const robust_list *entry = head->list.next;
+    for (int n = 0; entry && entry != &head->list && n < 2048; ++n) { // the kernel's own bound
+        const auto at = reinterpret_cast<uintptr_t>(entry) & ~uintptr_t(1); // bit 0 marks PI mutexes
+        if (at >= begin && at < end)
+            return true;
+        entry = reinterpret_cast<const robust_list *>(at)->next;
+    }
+    return false;
+}
+
+} // namespace
+
 void SharedMemory::release() noexcept {
+    // A mapping holding a mutex that this thread holds stays mapped until the
+    // process ends (see holds_robust_lock_in); the handle goes all the same.
+    if (addr_ && holds_robust_lock_in(addr_, size_))
+        addr_ = nullptr;
     if (where_.sysv()) {
         if (addr_)
             shmdt(addr_);

@@ -103,6 +103,11 @@ IPC_API int ipc_shm_open(ipc_shm **out, const char *address, uint32_t flags);
  * @brief Unmaps the object and frees the handle. With ::IPC_UNLINK_ON_CLOSE
  *        it also removes the name (POSIX) or marks the segment for removal
  *        (System V). The memory stays valid for other processes that map it.
+ *
+ * Memory that holds a mutex the calling thread holds (see ipc/sync.h) stays
+ * mapped until the process ends: unmapping it would break the thread's list
+ * of robust mutexes, so that its next unlock of another mutex could crash
+ * and its death would go unnoticed. Unlock first to get the memory back.
  * @param shm A handle, or NULL (a no-op).
  * @return 0, or `-EBADF` for a handle that is not a live shared memory handle.
  */

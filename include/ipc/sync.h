@@ -149,10 +149,13 @@ IPC_API int ipc_mutex_open(ipc_mutex **out, const char *name);
  *        was made with ::IPC_UNLINK_ON_CLOSE). The mutex itself stays, and a
  *        lock this process holds stays held.
  *
- * Unlock before closing: if a process unmaps a mutex it holds and then dies,
- * the kernel can no longer mark the mutex owner-dead, so it stays locked for
- * ever and its waiters hang. (The same holds for unmapping the memory of a
- * mutex made with ipc_mutex_init().)
+ * A named mutex that the calling thread holds stays mapped until the process
+ * ends, so that the kernel can still mark it owner-dead should the thread die
+ * holding it (ipc_shm_close() does the same for memory that holds a mutex
+ * made with ipc_mutex_init()); unlock first to get the memory back. Memory
+ * unmapped by other means while a thread holds a mutex in it (`munmap`, or
+ * another thread closing) loses that: the mutex stays locked for ever if the
+ * holder dies, so unlock before.
  * @param m A handle, or NULL (a no-op).
  * @return 0, or `-EBADF`.
  */

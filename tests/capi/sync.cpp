@@ -440,6 +440,49 @@ TEST_CASE("the owner killed holding a mutex: EOWNERDEAD, consistent, normal use 
     ipc_mutex_close(m);
 }
 
+TEST_CASE("closing the mapping of a mutex this thread holds neither crashes nor loses the owner's death",
+          "[sync][mutex][process]") {
+    // The thread's robust list runs through the mutexes it holds: were the
+    // closed mapping unmapped, unlocking the other mutex (listed behind it)
+    // would read unmapped memory, and the death below would go unnoticed.
+    Arena arena;
+    std::string name = test::unique_name("closed-held");
+    const bool through_shm = GENERATE(false, true);
+    int status = test::in_child([&] {
+        ipc_mutex *other = nullptr, *m = nullptr;
+        ipc_shm *shm = nullptr;
+        if (ipc_mutex_init(&other, arena.at(mutex_at), ipc_mutex_size(), 0) != 0)
+            return 1;
+        if (through_shm ? ipc_shm_create(&shm, name.c_str(), 4096, 0600, 0) != 0 ||
+                              ipc_mutex_init(&m, ipc_shm_addr(shm), ipc_mutex_size(), 0) != 0
+                        : ipc_mutex_create(&m, name.c_str(), 0600, 0) != 0)
+            return 2;
+        if (ipc_mutex_lock(other) != 0 || ipc_mutex_lock(m) != 0)
+            return 3;
+        if (ipc_mutex_close(m) != 0 || ipc_shm_close(shm) != 0) // the handles go, held or not
+            return 4;
+        if (ipc_mutex_unlock(other) != 0 || ipc_mutex_close(other) != 0)
+            return 5;
+        raise(SIGKILL); // dies holding the mutex under `name`
+        return 6;
+    });
+    CHECK(test::exit_code(status) == -SIGKILL);
+    ipc_mutex *m = nullptr;
+    ipc_shm *shm = nullptr;
+    if (through_shm) {
+        REQUIRE(ipc_shm_open(&shm, name.c_str(), 0) == 0);
+        REQUIRE(ipc_mutex_attach(&m, ipc_shm_addr(shm), ipc_mutex_size()) == 0);
+    } else {
+        REQUIRE(ipc_mutex_open(&m, name.c_str()) == 0);
+    }
+    CHECK(ipc_mutex_timedlock(m, 10) == -EOWNERDEAD);
+    CHECK(ipc_mutex_consistent(m) == 0);
+    CHECK(ipc_mutex_unlock(m) == 0);
+    CHECK(ipc_mutex_close(m) == 0);
+    CHECK(ipc_shm_close(shm) == 0);
+    CHECK((through_shm ? ipc_shm_unlink(name.c_str()) : ipc_mutex_unlink(name.c_str())) == 0);
+}
+
 TEST_CASE("unlocking without consistent makes the mutex ENOTRECOVERABLE everywhere", "[sync][mutex][process]") {
     Arena arena;
     ipc_mutex *m = arena.mutex();

@@ -221,10 +221,10 @@ class Mutex(_Sync):
     consistent() makes the mutex unusable for everyone: every later acquire
     raises OSError(ENOTRECOVERABLE).
 
-    Keep the handle (and, for a mutex in memory, the memory) while this
-    process holds the mutex: the system marks a dead owner's mutex only where
-    the dying process still maps it, so closing or dropping the handle of a
-    held mutex and then dying leaves it locked for good.
+    Closing the handle (or, for a mutex in memory, the memory) while this
+    thread holds the mutex keeps the memory mapped until the process ends:
+    the system marks a dead owner's mutex only where the dying process still
+    maps it. Release first to get the memory back.
     """
 
     _c = _MUTEX

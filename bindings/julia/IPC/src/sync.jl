@@ -19,9 +19,9 @@ every lock is process-shared.
 `lock`, `unlock`, `trylock`, [`timedlock`](@ref) and `lock(f, mutex)` use it.
 When the previous owner died holding it, `lock` throws a `SystemError` with
 `errnum == Libc.EOWNERDEAD` and the caller **holds** the mutex: repair the
-shared state, call [`IPC.consistent`](@ref), then `unlock`. Keep the handle
-(and the memory) while holding the mutex: a process that dies after closing
-the handle of a mutex it holds leaves it locked for good.
+shared state, call [`IPC.consistent`](@ref), then `unlock`. Closing the
+mutex (or its memory) while this task's thread holds it keeps the memory
+mapped until the process ends, so that a death is still seen; unlock first.
 """
 mutable struct Mutex{T}
     handle::Ptr{Cvoid}  # the ipc_mutex handle; C_NULL once closed
