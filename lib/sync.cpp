@@ -334,7 +334,7 @@ int Cond::wait_until(Mutex &mutex, const Deadline &deadline) {
         rc = futex_wait(s.sequence, seen, deadline);
         s.sleepers.fetch_sub(1);
     }
-    if (int relocked = settle(mutex.lock(), "condition wait")) // EOWNERDEAD comes first
+    if (int relocked = mutex.lock()) // EOWNERDEAD comes first
         return relocked;
     switch (rc) {
     case 0:
