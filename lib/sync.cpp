@@ -305,13 +305,11 @@ int Mutex::timedlock(double seconds) {
     return settle(rc, "mutex timedlock");
 }
 
-
 void Mutex::consistent() {
     if (int rc = pthread_mutex_consistent(native()))
         fail(rc, rc == EINVAL ? "mutex consistent: the mutex is not inconsistent (no owner died holding it)"
                               : "mutex consistent");
 }
-
 
 // ---------------------------------------------------------------- Cond
 
