@@ -585,6 +585,39 @@ TEST_CASE("condition variable: producer and consumer in two processes lose no wa
     CHECK(test::exit_code(test::wait_for(producer)) == 0);
 }
 
+TEST_CASE("condition variable: three producers and three consumers through one slot, signals only",
+          "[sync][cond][process]") {
+    // The classic bounded buffer: every hand-over wakes one waiter of the
+    // right kind, never all of them, so a wake-up lost to the wrong waiter or
+    // to a race with the sleep leaves someone waiting out its 10 s: a failure.
+    Arena arena;
+    ipc_mutex *m = arena.mutex();
+    ipc_cond *filled = arena.cond(cond_at), *emptied = arena.cond(cond2_at);
+    std::atomic<int> &slot = arena.cell(0), &sum = arena.cell(1);
+    constexpr int per_producer = 1000, sides = 3;
+    auto codes = run_children(arena, 2 * sides, [&](int i) {
+        const bool producer = i < sides;
+        for (int k = 1; k <= per_producer; ++k) {
+            if (ipc_mutex_lock(m) != 0)
+                return 1;
+            while ((slot.load() != 0) == producer)
+                if (ipc_cond_timedwait(producer ? emptied : filled, m, 10) != 0)
+                    return 2;
+            if (producer) {
+                slot.store(k);
+            } else {
+                sum.fetch_add(slot.load());
+                slot.store(0);
+            }
+            if (ipc_cond_signal(producer ? filled : emptied) != 0 || ipc_mutex_unlock(m) != 0)
+                return 3;
+        }
+        return 0;
+    });
+    CHECK(codes == std::vector<int>(2 * sides, 0));
+    CHECK(sum.load() == sides * per_producer * (per_producer + 1) / 2);
+}
+
 TEST_CASE("condition variable: a waiter killed in its wait leaves it working for the next ones",
           "[sync][cond][process]") {
     // With glibc's process-shared pthread_cond_t (2.36) the second round here
