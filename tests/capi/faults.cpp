@@ -21,6 +21,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <sys/shm.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -52,6 +53,35 @@ void kill_child(pid_t pid) {
     REQUIRE(kill(pid, SIGKILL) == 0);
     CHECK(test::exit_code(test::wait_for(pid)) == -SIGKILL);
 }
+
+// A robust mutex and a condition variable in a shared memory object of their
+// own, inherited by forked children.
+struct CondPair {
+    ipc_shm *shm = nullptr;
+    ipc_mutex *m = nullptr;
+    ipc_cond *c = nullptr;
+
+    explicit CondPair(const std::string &tag) {
+        std::string name = test::unique_name(tag);
+        REQUIRE(ipc_shm_create(&shm, name.c_str(), 4096, 0600, IPC_UNLINK_ON_CLOSE) == 0);
+        char *base = static_cast<char *>(ipc_shm_addr(shm));
+        REQUIRE(ipc_mutex_init(&m, base, 1024, 0) == 0);
+        REQUIRE(ipc_cond_init(&c, base + 1024, 1024, 0) == 0);
+    }
+    ~CondPair() {
+        CHECK(ipc_cond_close(c) == 0);
+        CHECK(ipc_mutex_close(m) == 0);
+        CHECK(ipc_shm_close(shm) == 0);
+    }
+    // Locks the mutex; a victim that died holding it left the flags sound,
+    // so it is made consistent.
+    int lock() {
+        int rc = ipc_mutex_timedlock(m, 30);
+        if (rc == -EOWNERDEAD)
+            rc = ipc_mutex_consistent(m);
+        return rc;
+    }
+};
 
 std::mt19937 &rng() {
     static std::mt19937 r(static_cast<unsigned>(getpid()));
@@ -312,25 +342,14 @@ TEST_CASE("fault: killed while blocked in a semaphore wait, the other waiters ca
 // mutex); one is killed with SIGKILL while blocked; a broadcast wakes the other
 // two, and the pair still works (a timed wait times out).
 TEST_CASE("fault: killed while blocked in a condition wait, the other waiters carry on", "[fault][cond]") {
-    std::string name = test::unique_name("fault-cond");
-    ipc_shm *shm = nullptr;
-    REQUIRE(ipc_shm_create(&shm, name.c_str(), 4096, 0600, IPC_UNLINK_ON_CLOSE) == 0);
-    char *base = static_cast<char *>(ipc_shm_addr(shm));
-    ipc_mutex *m = nullptr;
-    ipc_cond *c = nullptr;
-    REQUIRE(ipc_mutex_init(&m, base, 1024, 0) == 0);
-    REQUIRE(ipc_cond_init(&c, base + 1024, 1024, 0) == 0);
+    CondPair pair("fault-cond");
+    ipc_mutex *m = pair.m;
+    ipc_cond *c = pair.c;
     Shared<Flags> f;
-    auto lock = [](ipc_mutex *mx) {
-        int rc = ipc_mutex_timedlock(mx, 30);
-        if (rc == -EOWNERDEAD) // the victim died holding it: the flag is still sound
-            rc = ipc_mutex_consistent(mx);
-        return rc;
-    };
     std::vector<pid_t> waiters;
     for (int k = 0; k < 3; ++k)
         waiters.push_back(test::spawn([&] {
-            if (lock(m) != 0)
+            if (pair.lock() != 0)
                 return 1;
             ++f->ready;
             while (!f->go)
@@ -340,10 +359,10 @@ TEST_CASE("fault: killed while blocked in a condition wait, the other waiters ca
             return ipc_mutex_unlock(m) == 0 ? 0 : 3;
         }));
     REQUIRE(test::eventually([&] { return f->ready == 3; }));
-    REQUIRE(lock(m) == 0); // all three wait now: each released the mutex
+    REQUIRE(pair.lock() == 0); // all three wait now: each released the mutex
     REQUIRE(ipc_mutex_unlock(m) == 0);
     kill_child(waiters[1]);
-    REQUIRE(lock(m) == 0);
+    REQUIRE(pair.lock() == 0);
     f->go = 1;
     CHECK(ipc_cond_broadcast(c) == 0);
     CHECK(ipc_mutex_unlock(m) == 0);
@@ -351,12 +370,56 @@ TEST_CASE("fault: killed while blocked in a condition wait, the other waiters ca
     CHECK(test::exit_code(test::wait_for(waiters[2])) == 0);
     CHECK(f->count == 2);
     // Still a working pair.
-    REQUIRE(lock(m) == 0);
+    REQUIRE(pair.lock() == 0);
     CHECK(ipc_cond_timedwait(c, m, 0.01) == -ETIMEDOUT);
     CHECK(ipc_mutex_unlock(m) == 0);
-    CHECK(ipc_cond_close(c) == 0);
-    CHECK(ipc_mutex_close(m) == 0);
-    CHECK(ipc_shm_close(shm) == 0);
+}
+
+// Ten times: a child waits on a condition variable in a loop of short timed
+// waits and is killed with SIGKILL after a random 0-3 ms (asleep, waking, or
+// holding the mutex); then a new waiter must be woken by a single signal.
+// With glibc's process-shared pthread_cond_t a waiter killed inside its wait
+// leaves the next ones asleep for ever; libipc's condition must not.
+TEST_CASE("fault: waiters killed at random moments of condition waits, one signal still wakes the next",
+          "[fault][cond]") {
+    CondPair pair("fault-cond-random");
+    ipc_mutex *m = pair.m;
+    ipc_cond *c = pair.c;
+    Shared<Flags> f;
+    std::uniform_int_distribution<int> micros(0, 3000);
+    for (int round = 0; round < 10; ++round) {
+        f->ready = 0;
+        f->go = 0;
+        pid_t victim = test::spawn([&] {
+            for (;;) {
+                if (pair.lock() != 0)
+                    return 1;
+                ++f->ready;
+                ipc_cond_timedwait(c, m, 0.0005);
+                ipc_mutex_unlock(m);
+            }
+        });
+        REQUIRE(test::eventually([&] { return f->ready > 0; }));
+        std::this_thread::sleep_for(std::chrono::microseconds(micros(rng())));
+        kill_child(victim);
+
+        f->ready = 0;
+        pid_t next = test::spawn([&] {
+            if (pair.lock() != 0)
+                return 1;
+            f->ready = 1;
+            while (!f->go)
+                if (int rc = ipc_cond_timedwait(c, m, 10); rc != 0)
+                    return 2; // not woken within 10 s
+            return ipc_mutex_unlock(m) == 0 ? 0 : 3;
+        });
+        REQUIRE(test::eventually([&] { return f->ready == 1; }));
+        REQUIRE(pair.lock() == 0); // the waiter released the mutex: it waits now
+        f->go = 1;
+        CHECK(ipc_cond_signal(c) == 0);
+        CHECK(ipc_mutex_unlock(m) == 0);
+        CHECK(test::exit_code(test::wait_for(next)) == 0);
+    }
 }
 
 // A child fills a shared array under a named robust mutex, one value per pass,
