@@ -75,6 +75,23 @@ def test_ls_shows_posix_sysv_and_semaphores(name):
             sem.close()
 
 
+def test_ls_names_what_a_shared_memory_object_holds(name):
+    locks = [ipc.Mutex.create(name + "-m", unlink_on_close=True),
+             ipc.Condition.create(name + "-c", unlink_on_close=True),
+             ipc.RWLock.create(name + "-rw", unlink_on_close=True)]
+    with ipc.SharedMemory.create(name, 4096, unlink_on_close=True):
+        try:
+            objects = listing()
+            assert [objects[("shm", name + suffix)]["lock"] for suffix in ("-m", "-c", "-rw")] == [
+                "mutex", "condition variable", "read/write lock"]
+            assert objects[("shm", name)]["lock"] is None  # plain memory
+            assert "condition variable" in run("ls", check=0).stdout
+            assert json.loads(run("info", name + "-m", "--json", check=0).stdout)["lock"] == "mutex"
+        finally:
+            for lock in locks:
+                lock.close()
+
+
 def test_rm_removes_and_never_what_is_attached(name):
     shm = ipc.SharedMemory.create(name, 100)
     try:

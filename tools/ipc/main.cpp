@@ -39,6 +39,7 @@ json to_json(const Object &o) {
     j["creator_alive"] = o.creator_alive ? json(*o.creator_alive) : json(nullptr);
     j["stale"] = o.stale;
     j["array"] = o.array.empty() ? json(nullptr) : json(o.array);
+    j["lock"] = o.lock.empty() ? json(nullptr) : json(o.lock);
     j["changed"] = o.changed;
     return j;
 }
@@ -50,7 +51,7 @@ void print_table(const std::vector<Object> &objects) {
                 "ATTACHED", "CREATOR", "DETAILS");
     for (const Object &o : objects) {
         std::string creator = o.creator ? std::to_string(*o.creator) + (o.creator_alive == true ? " (alive)" : " (gone)") : "-";
-        std::string details = o.array;
+        std::string details = o.array + o.lock; // one of them at most
         if (o.key)
             details += (details.empty() ? "" : ", ") + std::string("key ") + std::to_string(*o.key);
         if (o.stale)

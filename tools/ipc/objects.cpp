@@ -107,6 +107,28 @@ std::string array_of(const std::string &address) {
     return text;
 }
 
+template <class H> bool opens_as(int (*open)(H **, const char *), int (*close)(H *), const std::string &address) {
+    H *handle = nullptr;
+    if (open(&handle, address.c_str()) != 0)
+        return false;
+    close(handle);
+    return true;
+}
+
+// "mutex", "condition variable" or "read/write lock" when a POSIX object is a
+// named lock (its header says which; opening checks it).
+std::string lock_of(const std::string &address) {
+    if (!address.starts_with("/"))
+        return "";
+    if (opens_as(ipc_mutex_open, ipc_mutex_close, address))
+        return "mutex";
+    if (opens_as(ipc_cond_open, ipc_cond_close, address))
+        return "condition variable";
+    if (opens_as(ipc_rwlock_open, ipc_rwlock_close, address))
+        return "read/write lock";
+    return "";
+}
+
 void judge(Object &object) {
     if (object.creator)
         object.creator_alive = alive(*object.creator);
@@ -213,8 +235,11 @@ Listing list_objects() {
     sysv_objects(out);
     queue_objects(out, in_use);
     for (Object &object : out.objects)
-        if (object.kind == "shm" || object.kind == "sysv")
+        if (object.kind == "shm" || object.kind == "sysv") {
             object.array = array_of(object.address);
+            if (object.array.empty())
+                object.lock = lock_of(object.address);
+        }
     return out;
 }
 

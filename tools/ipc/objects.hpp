@@ -22,6 +22,7 @@ struct Object {
     std::optional<bool> creator_alive;
     bool stale = false;                  // creator gone and nobody attached
     std::string array;                   // "Float32 512x512" when it holds a shared array
+    std::string lock;                    // "mutex", "condition variable", "read/write lock" for a named lock
     int64_t changed = 0;                 // seconds since the epoch
 };
 
