@@ -3,6 +3,8 @@ and a check that no test leaves a shared memory object of this run behind."""
 
 import itertools
 import os
+import signal
+import subprocess
 import sys
 import traceback
 
@@ -56,6 +58,36 @@ def in_child(function, *args):
 def child():
     """The in_child helper, as a fixture."""
     return in_child
+
+
+@pytest.fixture
+def usr1():
+    """Records SIGUSR1 deliveries during one test (the list of signals seen);
+    the test may install a handler of its own, which is undone after."""
+    seen = []
+    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
+    yield seen
+    signal.signal(signal.SIGUSR1, previous)
+
+
+def run_guide_example(area, guide=None):
+    """Runs docs/examples/<area>.py with this interpreter and the binding,
+    checks that it succeeds and that the guide (docs/<area>.md unless named)
+    shows it as it is, and returns what it printed."""
+    example = os.path.join(ROOT, "docs", "examples", area + ".py")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "bindings", "python"))
+    result = subprocess.run([sys.executable, example], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    text = open(os.path.join(ROOT, "docs", guide or area + ".md")).read()
+    shown = text.split(f"`docs/examples/{area}.py`):\n\n```python\n", 1)[1].split("```", 1)[0]
+    assert shown in open(example).read()
+    return result.stdout
+
+
+@pytest.fixture
+def guide_example():
+    """The run_guide_example helper, as a fixture."""
+    return run_guide_example
 
 
 def _sysv_segments():

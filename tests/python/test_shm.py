@@ -435,13 +435,6 @@ def test_library_found_next_to_the_package(tmp_path):
     assert result.stdout.strip() == str(package / "libipc.so.1")
 
 
-def test_guide_example_runs():
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "bindings", "python"))
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "examples", "shm.py")],
-                            env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert "read from /ipc-example-" in result.stdout and '"hello from process' in result.stdout
-    # The guide shows the example as it is run.
-    guide = open(os.path.join(ROOT, "docs", "python.md")).read()
-    shown = guide.split("`docs/examples/shm.py`):\n\n```python\n", 1)[1].split("```", 1)[0]
-    assert shown in open(os.path.join(ROOT, "docs", "examples", "shm.py")).read()
+def test_guide_example_runs(guide_example):
+    out = guide_example("shm", guide="python.md")
+    assert "read from /ipc-example-" in out and '"hello from process' in out

@@ -13,15 +13,12 @@ import os
 import pickle
 import select
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
 import ipc
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RT = ipc.SIGRTMIN()
 USED = [signal.SIGUSR1, signal.SIGUSR2] + list(range(RT, RT + 4))
 SI_USER, SI_QUEUE = 0, -1
@@ -523,14 +520,7 @@ def test_recording_bad_signals():
 # The guide
 
 
-def test_guide_example_runs():
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "bindings", "python"))
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "examples", "sig.py")],
-                            env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_guide_example_runs(guide_example):
+    lines = guide_example("sig").splitlines()
     assert [line.split(" from ")[0] for line in lines] == ["SIGRTMIN+1"] * 3 + ["SIGUSR1 recorded 1 time(s), last"]
     assert all(line.endswith(f" with value {v}") for line, v in zip(lines, (1000, 2000, 3000)))
-    guide = open(os.path.join(ROOT, "docs", "sig.md")).read()
-    shown = guide.split("`docs/examples/sig.py`):\n\n```python\n", 1)[1].split("```", 1)[0]
-    assert shown in open(os.path.join(ROOT, "docs", "examples", "sig.py")).read()

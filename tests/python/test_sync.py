@@ -6,8 +6,6 @@ import math
 import os
 import pickle
 import signal
-import subprocess
-import sys
 import time
 import traceback
 
@@ -336,15 +334,6 @@ def test_spin(name):
 
 
 # Waits and signals
-
-
-@pytest.fixture
-def usr1():
-    """Records SIGUSR1 deliveries; the test may replace the handler."""
-    seen = []
-    old = signal.signal(signal.SIGUSR1, lambda signum, frame: seen.append(signum))
-    yield seen
-    signal.signal(signal.SIGUSR1, old)
 
 
 def test_a_signal_during_a_wait_runs_its_handler_and_the_wait_completes(name, usr1):
@@ -695,12 +684,6 @@ def test_every_lock_function_is_declared():
     assert sync._SLICE <= 0.25  # how late a signal handler may run
 
 
-def test_guide_example_runs():
-    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "bindings", "python"))
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "docs", "examples", "sync.py")],
-                            env=env, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert '"hello from process' in result.stdout and "recovered" in result.stdout
-    guide = open(os.path.join(ROOT, "docs", "sync.md")).read()
-    shown = guide.split("`docs/examples/sync.py`):\n\n```python\n", 1)[1].split("```", 1)[0]
-    assert shown in open(os.path.join(ROOT, "docs", "examples", "sync.py")).read()
+def test_guide_example_runs(guide_example):
+    out = guide_example("sync")
+    assert '"hello from process' in out and "recovered" in out
