@@ -93,6 +93,11 @@ def encode(text, what="name"):
     raise TypeError(f"{what} must be str or bytes, not {type(text).__name__}")
 
 
+def text_of(name):
+    """A name as given back to Python: str, whether it was given as str or bytes."""
+    return name.decode("utf-8", "replace") if isinstance(name, (bytes, bytearray)) else name
+
+
 # common.h
 IPC_VERSION_MAJOR = const("IPC_VERSION_MAJOR", 1)
 IPC_RDONLY = const("IPC_RDONLY", 1)

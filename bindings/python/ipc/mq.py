@@ -12,10 +12,9 @@ import operator
 import threading
 from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
 
-from ._capi import IPC_OPEN_OR_CREATE, IPC_RDONLY, IPC_UNLINK_ON_CLOSE, IPC_WRONLY, encode, fn
+from ._capi import IPC_OPEN_OR_CREATE, IPC_RDONLY, IPC_UNLINK_ON_CLOSE, IPC_WRONLY, encode, fn, text_of
 from ._errors import call_blocking, check
 from ._handle import Handle, bytes_type
-from .sem import _text
 
 _create = fn("ipc_mq_create", c_int, POINTER(c_void_p), c_char_p, c_int64, c_int64, c_uint32, c_uint32)
 _open = fn("ipc_mq_open", c_int, POINTER(c_void_p), c_char_p, c_uint32)
@@ -116,7 +115,7 @@ class MessageQueue(Handle):
         out = c_void_p()
         check(_create(byref(out), encode(name), _size(capacity, "capacity"), _size(msgsize, "msgsize"),
                       operator.index(mode), flags))
-        return cls._wrap(out.value, _text(name), True, True)
+        return cls._wrap(out.value, text_of(name), True, True)
 
     @classmethod
     def open(cls, name, *, read=True, write=True, unlink_on_close=False):
@@ -128,7 +127,7 @@ class MessageQueue(Handle):
         flags |= IPC_UNLINK_ON_CLOSE if unlink_on_close else 0
         out = c_void_p()
         check(_open(byref(out), encode(name), flags))
-        return cls._wrap(out.value, _text(name), bool(read), bool(write))
+        return cls._wrap(out.value, text_of(name), bool(read), bool(write))
 
     unlink = staticmethod(unlink)
 

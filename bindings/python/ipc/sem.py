@@ -9,12 +9,12 @@ any writable buffer) that every user maps: one process calls
 
 import errno
 import operator
-from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
 
 from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, encode, fn
 from ._errors import call_blocking, check
-from ._handle import Handle, Spin
-from .shm import SharedMemory, writable_memory
+from ._handle import Spin
+from .shm import Placed
 
 _create = fn("ipc_sem_create", c_int, POINTER(c_void_p), c_char_p, c_uint32, c_uint32, c_uint32)
 _open = fn("ipc_sem_open", c_int, POINTER(c_void_p), c_char_p)
@@ -39,7 +39,7 @@ def unlink(name):
     check(_unlink(encode(name)))
 
 
-class Semaphore(Handle):
+class Semaphore(Placed):
     """A counting semaphore shared by processes, used like threading.Semaphore.
 
     Make one with :meth:`create` or :meth:`open` (named) or with :meth:`init`
@@ -62,16 +62,8 @@ class Semaphore(Handle):
     #: The largest value (``ipc_sem_value_max()``, SEM_VALUE_MAX).
     VALUE_MAX = _value_max()
 
-    def __init__(self, *args, **kwargs):
-        raise TypeError("use Semaphore.create(), open(), init() or attach()")
-
-    @classmethod
-    def _wrap(cls, pointer, close=_close, **fields):
-        self = object.__new__(cls)
-        self._name, self._memory, self._offset = None, None, None
-        self.__dict__.update({"_" + key: value for key, value in fields.items()})
-        self._own(pointer, close)
-        return self
+    _what = "a semaphore"
+    _close = _close
 
     @classmethod
     def create(cls, name, value=0, *, mode=0o600, unlink_on_close=False, open_or_create=False):
@@ -81,18 +73,13 @@ class Semaphore(Handle):
         and then ignores value and mode. With unlink_on_close, closing this
         handle removes the name if it still names this semaphore."""
         flags = (IPC_UNLINK_ON_CLOSE if unlink_on_close else 0) | (IPC_OPEN_OR_CREATE if open_or_create else 0)
-        out = c_void_p()
-        check(_create(byref(out), encode(name), _count(value), operator.index(mode), flags))
-        # The C layer removes the name only in this process, never in a forked child.
-        return cls._wrap(out.value, _close, name=_text(name))
+        return cls._named(_create, name, _count(value), operator.index(mode), flags)
 
     @classmethod
     def open(cls, name):
         """Opens the existing named semaphore `name` (made by libipc or by
         ``sem_open``); FileNotFoundError when there is none."""
-        out = c_void_p()
-        check(_open(byref(out), encode(name)))
-        return cls._wrap(out.value, name=_text(name))
+        return cls._named(_open, name)
 
     @classmethod
     def init(cls, buffer_or_shm, offset=0, value=0):
@@ -100,19 +87,13 @@ class Semaphore(Handle):
         of a SharedMemory (or any writable buffer: bytearray, mmap, numpy
         array...), aligned to ALIGNMENT with SIZE bytes there. Do it once,
         before others attach. The memory stays alive as long as the handle."""
-        memory, address, avail = writable_memory(buffer_or_shm, offset, "a semaphore")
-        out = c_void_p()
-        check(_init(byref(out), address, avail, _count(value)))
-        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+        return cls._placed(_init, buffer_or_shm, offset, _count(value))
 
     @classmethod
     def attach(cls, buffer_or_shm, offset=0):
         """A handle to the semaphore that init() (here or in another process)
         put at `offset` of this memory; OSError(EINVAL) when none is there."""
-        memory, address, avail = writable_memory(buffer_or_shm, offset, "a semaphore")
-        out = c_void_p()
-        check(_attach(byref(out), address, avail))
-        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+        return cls._placed(_attach, buffer_or_shm, offset)
 
     unlink = staticmethod(unlink)
 
@@ -172,31 +153,8 @@ class Semaphore(Handle):
     spin = Spin(_set_spin, """How long, in nanoseconds, waits through this handle poll before
         sleeping in the kernel (0, the default, sleeps at once).""")
 
-    @property
-    def name(self):
-        """The name of a named semaphore; None for a semaphore in memory."""
-        return self._name
-
-    @property
-    def offset(self):
-        """The offset of a semaphore in memory; None for a named one."""
-        return self._offset
-
-    def __reduce__(self):
-        # Pickled (e.g. to a multiprocessing "spawn" child) as the way to reach
-        # the same semaphore: its name, or the shared memory and offset.
-        if self._name is not None:
-            return Semaphore.open, (self._name,)
-        if isinstance(self._memory[0], SharedMemory):
-            return Semaphore.attach, (self._memory[0], self._offset)
-        raise TypeError("a semaphore in a private buffer cannot be pickled")
-
-    def _closing(self):
-        self._memory = None  # the buffer may go once the handle is released
-
     def _describe(self):
-        where = repr(self._name) if self._name is not None else f"in memory at offset {self._offset}"
-        return f"{where} value={self.value}"
+        return f"{super()._describe()} value={self.value}"
 
 
 def _count(value):
@@ -205,7 +163,3 @@ def _count(value):
     if value < 0:
         raise ValueError("a semaphore value must not be negative")
     return min(value, 0xFFFFFFFF)  # larger values stay too large for the library
-
-
-def _text(name):
-    return name.decode("utf-8", "replace") if isinstance(name, (bytes, bytearray)) else name

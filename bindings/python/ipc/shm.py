@@ -15,7 +15,7 @@ import secrets
 import weakref
 from ctypes import POINTER, byref, c_char, c_char_p, c_int, c_int32, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
 
-from ._capi import IPC_OPEN_OR_CREATE, IPC_RDONLY, const, encode, fn
+from ._capi import IPC_OPEN_OR_CREATE, IPC_RDONLY, const, encode, fn, text_of
 from ._errors import check
 from ._handle import Handle, bytes_type, memory_at
 
@@ -334,3 +334,79 @@ def writable_memory(target, offset, what):
     # bytearray cannot be resized (moved) under the object.
     keeper = (c_char * size).from_buffer(target)
     return keeper, ctypes.addressof(keeper) + offset, size - offset
+
+
+class Placed(Handle):
+    """Base of the objects that either have a name or sit at an offset of
+    shared memory (semaphores and locks): how a handle is wrapped, its name or
+    offset, the memory it keeps alive, and pickling as the way to reach the
+    same object again. A subclass sets _what ("a semaphore", for messages)
+    and _close (its ipc_*_close)."""
+
+    _what = "an object"
+    _close = None
+    _pickled = ()  # attributes a pickle carries besides the way to reach it
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError(f"use {type(self).__name__}.create(), open(), init() or attach()")
+
+    @classmethod
+    def _wrap(cls, pointer, name=None, memory=None, offset=None):
+        self = object.__new__(cls)
+        self._name, self._memory, self._offset = name, memory, offset
+        self._setup()
+        self._own(pointer, cls._close)
+        return self
+
+    def _setup(self):
+        """Sets the fields of a new object of the subclass."""
+
+    @classmethod
+    def _named(cls, make, name, *args):
+        """The object make(out, name, *args) creates or opens. The C layer
+        removes an unlink-on-close name only in this process, never in a
+        forked child."""
+        out = c_void_p()
+        check(make(byref(out), encode(name), *args))
+        return cls._wrap(out.value, name=text_of(name))
+
+    @classmethod
+    def _placed(cls, make, buffer_or_shm, offset, *args):
+        """The object make(out, address, bytes available, *args) initialises
+        or attaches at `offset` of a SharedMemory or writable buffer."""
+        memory, address, avail = writable_memory(buffer_or_shm, offset, cls._what)
+        out = c_void_p()
+        check(make(byref(out), address, avail, *args))
+        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+
+    @property
+    def name(self):
+        """The name of a named object; None for one in memory."""
+        return self._name
+
+    @property
+    def offset(self):
+        """The offset of an object in memory; None for a named one."""
+        return self._offset
+
+    def __reduce__(self):
+        # Pickled (e.g. to a multiprocessing "spawn" child) as the way to
+        # reach the same object: its name, or the shared memory and offset.
+        if self._name is None and not isinstance(self._memory[0], SharedMemory):
+            raise TypeError(f"a {type(self).__name__} in a private buffer cannot be pickled")
+        memory = None if self._name is not None else self._memory[0]
+        fields = {attribute: getattr(self, attribute) for attribute in self._pickled}
+        return _reach, (type(self), self._name, memory, self._offset, fields)
+
+    def _closing(self):
+        self._memory = None  # the buffer may go once the handle is released
+
+    def _describe(self):
+        return repr(self._name) if self._name is not None else f"in memory at offset {self._offset}"
+
+
+def _reach(cls, name, memory, offset, fields):
+    """Unpickles a Placed object: opens the name, or attaches at the offset."""
+    placed = cls.open(name) if name is not None else cls.attach(memory, offset)
+    placed.__dict__.update(fields)
+    return placed

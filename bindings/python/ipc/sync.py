@@ -19,12 +19,12 @@ import math
 import numbers
 import operator
 import time
-from ctypes import POINTER, byref, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
+from ctypes import POINTER, c_char_p, c_double, c_int, c_int64, c_size_t, c_uint32, c_void_p
 
 from ._capi import IPC_OPEN_OR_CREATE, IPC_UNLINK_ON_CLOSE, const, encode, fn
 from ._errors import check
-from ._handle import Handle, Spin
-from .shm import SharedMemory, writable_memory
+from ._handle import Spin
+from .shm import Placed
 
 IPC_SYNC_ALIGN = const("IPC_SYNC_ALIGN", 8)
 IPC_RWLOCK_PREFER_WRITER = const("IPC_RWLOCK_PREFER_WRITER", 0x100)
@@ -113,57 +113,31 @@ def _take(handle, trylock, timedlock, blocking, timeout):
         # and an exception one raises propagates.
 
 
-def _reopen(cls, name, memory, offset, mutex):
-    """Unpickles a lock: opens the name, or attaches to the shared memory."""
-    lock = cls.open(name) if name is not None else cls.attach(memory, offset)
-    if mutex is not None:
-        lock._mutex = mutex
-    return lock
-
-
-class _Sync(Handle):
-    """What the three locks share: how they are made, named and closed."""
+class _Sync(Placed):
+    """What the three locks share: how they are made and named."""
 
     _c = None  # the table of C functions of the kind
+    _what = "a lock"
 
-    def __init__(self, *args, **kwargs):
-        kind = type(self).__name__
-        raise TypeError(f"use {kind}.create(), {kind}.open(), {kind}.init() or {kind}.attach()")
-
-    @classmethod
-    def _wrap(cls, pointer, close=None, name=None, memory=None, offset=None):
-        self = object.__new__(cls)
-        self._name, self._memory, self._offset = name, memory, offset
-        self._setup()
-        self._own(pointer, close or cls._c["close"])
-        return self
-
-    def _setup(self):
-        """Sets the fields of a new object of the subclass."""
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._close = cls._c["close"]
 
     @classmethod
     def _create(cls, name, mode, unlink_on_close, open_or_create, flags):
         flags |= (IPC_UNLINK_ON_CLOSE if unlink_on_close else 0) | (IPC_OPEN_OR_CREATE if open_or_create else 0)
-        out = c_void_p()
-        check(cls._c["create"](byref(out), encode(name), operator.index(mode), flags))
-        # The C layer removes the name only in this process, never in a forked child.
-        return cls._wrap(out.value, name=_text(name))
+        return cls._named(cls._c["create"], name, operator.index(mode), flags)
 
     @classmethod
     def open(cls, name):
         """Opens the existing named lock `name` (``/name``):
         FileNotFoundError when there is none, OSError(EBADMSG) when the
         object under the name holds no lock of this kind."""
-        out = c_void_p()
-        check(cls._c["open"](byref(out), encode(name)))
-        return cls._wrap(out.value, name=_text(name))
+        return cls._named(cls._c["open"], name)
 
     @classmethod
     def _init(cls, buffer_or_shm, offset, flags):
-        memory, address, avail = writable_memory(buffer_or_shm, offset, "a lock")
-        out = c_void_p()
-        check(cls._c["init"](byref(out), address, avail, flags))
-        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+        return cls._placed(cls._c["init"], buffer_or_shm, offset, flags)
 
     @classmethod
     def attach(cls, buffer_or_shm, offset=0):
@@ -171,40 +145,13 @@ class _Sync(Handle):
         at `offset` of this memory: OSError(EBADMSG) when no lock of this
         kind is there, OSError(EINVAL) when `offset` is misaligned or too
         close to the end."""
-        memory, address, avail = writable_memory(buffer_or_shm, offset, "a lock")
-        out = c_void_p()
-        check(cls._c["attach"](byref(out), address, avail))
-        return cls._wrap(out.value, memory=(buffer_or_shm, memory), offset=operator.index(offset))
+        return cls._placed(cls._c["attach"], buffer_or_shm, offset)
 
     @classmethod
     def unlink(cls, name):
         """Removes the name of a named lock (FileNotFoundError when there is
         none). Processes that have it open keep using it."""
         check(cls._c["unlink"](encode(name)))
-
-    @property
-    def name(self):
-        """The name of a named lock; None for a lock in memory."""
-        return self._name
-
-    @property
-    def offset(self):
-        """The offset of a lock in memory; None for a named one."""
-        return self._offset
-
-    def __reduce__(self):
-        # Pickled (e.g. to a multiprocessing "spawn" child) as the way to
-        # reach the same lock: its name, or the shared memory and offset.
-        if self._name is None and not isinstance(self._memory[0], SharedMemory):
-            raise TypeError(f"a {type(self).__name__} in a private buffer cannot be pickled")
-        memory = None if self._name is not None else self._memory[0]
-        return _reopen, (type(self), self._name, memory, self._offset, getattr(self, "_mutex", None))
-
-    def _closing(self):
-        self._memory = None  # the buffer may go once the handle is released
-
-    def _describe(self):
-        return repr(self._name) if self._name is not None else f"in memory at offset {self._offset}"
 
 
 class Mutex(_Sync):
@@ -294,6 +241,7 @@ class Condition(_Sync):
     """
 
     _c = _COND
+    _pickled = ("_mutex",)  # a pickled condition keeps its bound mutex
     #: Bytes a condition variable takes in memory (``ipc_cond_size()``).
     SIZE = _COND["size"]()
     #: Alignment a lock needs in memory (``IPC_SYNC_ALIGN``).
@@ -468,7 +416,3 @@ class RWLock(_Sync):
             yield self
         finally:
             self.release()
-
-
-def _text(name):
-    return name.decode("utf-8", "replace") if isinstance(name, (bytes, bytearray)) else name
